@@ -1,0 +1,192 @@
+"""`vidsearch` command line: parse, call the engine, format. No logic a notebook user would miss."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import DB_ENV, ReduceConfig, Settings, default_db
+from .model import WeightsNotFoundError
+from .sources import SourceError
+from .store import IndexConfig, StoreError
+from .video import DecodeOptions, VideoDecodeError
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings(db=args.db, collection=args.collection, precision=args.precision)
+    if args.token:
+        settings.token = args.token
+    if getattr(args, "frames", None):
+        settings.decode = DecodeOptions(num_frames=args.frames)
+    if getattr(args, "nlist", None) or getattr(args, "index_type", None):
+        settings.index = IndexConfig(index_type=args.index_type or "IVF_FLAT", nlist=args.nlist or 400)
+    if getattr(args, "nprobe", None):
+        settings.index.nprobe = args.nprobe
+    if getattr(args, "dim", None) or getattr(args, "centre", False):
+        method = args.reduce or ("random" if args.dim else "none")
+        settings.reduce = ReduceConfig(dim=args.dim, method=method, centre=args.centre, seed=args.seed)
+    return settings
+
+
+def _engine(args):
+    from .engine import VideoSearch
+
+    return VideoSearch(settings=_settings(args))
+
+
+class Progress:
+    """A one-line bar with rate and ETA on a terminal; silent otherwise or with --quiet."""
+
+    def __init__(self, quiet: bool):
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.total = self.done = 0
+        import time
+
+        self._time, self._start = time.monotonic, time.monotonic()
+
+    def plan(self, total: int) -> None:
+        self.total, self._start = total, self._time()
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        if not self.enabled or not self.total:
+            return
+        elapsed = max(self._time() - self._start, 1e-9)
+        rate = self.done / elapsed
+        eta = (self.total - self.done) / rate if rate else 0
+        width = 30
+        filled = int(width * self.done / self.total)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
+                         f"{rate:.1f} clips/s ETA {eta:4.0f}s")
+        if self.done >= self.total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def cmd_index(args) -> int:
+    with _engine(args) as engine:
+        progress = Progress(args.quiet)
+        report = engine.index(args.source, progress=progress, on_plan=progress.plan)
+        if args.report:
+            Path(args.report).write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
+        if args.json:
+            print(json.dumps(report.to_json(), indent=2))
+        else:
+            print(f"indexed {report.indexed}, skipped {report.skipped} (unchanged), failed {len(report.failed)} "
+                  f"of {report.total} in {report.seconds:.1f} s ({report.rate:.2f} clips/s) -> "
+                  f"{engine.store.location} [{engine.settings.collection}]")
+            for f in report.failed:
+                print(f"  FAILED [{f.stage}] {f.path}: {f.error}: {f.message}")
+    return EXIT_PARTIAL if report.failed else EXIT_OK
+
+
+def cmd_search(args) -> int:
+    with _engine(args) as engine:
+        result = engine.search(args.video, k=args.k)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+        return EXIT_OK
+    print(f"query: {result.query}  ({result.seconds * 1000:.0f} ms)")
+    print("tags:  " + ", ".join(f"{t['label']} {t['score']:.2f}" for t in result.tags))
+    print(f"{'rank':>4}  {'id':>20}  {'distance':>8}  {'label':<20}  path")
+    for rank, hit in enumerate(result.results, start=1):
+        print(f"{rank:>4}  {hit.id:>20}  {hit.distance:8.4f}  {hit.label[:20]:<20}  {hit.path}")
+    return EXIT_OK
+
+
+def cmd_info(args) -> int:
+    with _engine(args) as engine:
+        info = engine.info()
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        for key, value in info.items():
+            print(f"{key:>11}: {value}")
+    return EXIT_OK
+
+
+def cmd_remove(args) -> int:
+    with _engine(args) as engine:
+        removed = engine.remove(args.ids)
+    print(f"removed {removed} of {len(args.ids)}")
+    return EXIT_OK if removed == len(args.ids) else EXIT_PARTIAL
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    with _engine(args) as engine:
+        run_demo(engine, Path(args.data))
+    return EXIT_OK
+
+
+def _common(suppress: bool) -> argparse.ArgumentParser:
+    """Global options, accepted before or after the command (after wins; subcommands never reset them)."""
+    default = (lambda value: argparse.SUPPRESS) if suppress else (lambda value: value)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=default(default_db()),
+                        help=f"Milvus Lite path, Milvus server URI (http://HOST:19530) or *.npz (default: ${DB_ENV} or ./vidsearch.db)")
+    common.add_argument("--collection", default=default("videos"))
+    common.add_argument("--token", default=default(None), help="Milvus server token (user:password)")
+    common.add_argument("--precision", choices=["auto", "bf16", "fp32"], default=default(None),
+                        help="model arithmetic (default: auto = bf16 where the CPU has it natively)")
+    common.add_argument("--json", action="store_true", default=default(False), help="machine-readable output")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common(suppress=True)
+    parser = argparse.ArgumentParser(prog="vidsearch", description="Reverse video search: find similar videos.",
+                                     parents=[_common(suppress=False)])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", parents=[common], help="add the videos of a CSV (id,path,label) or a folder")
+    p.add_argument("source")
+    p.add_argument("--frames", type=int, help="frames sampled per video for a new collection (default 8)")
+    p.add_argument("--dim", type=int, help="reduce vectors to this dimension (new collection)")
+    p.add_argument("--reduce", choices=["random", "pca"], help="reduction method with --dim (default random)")
+    p.add_argument("--centre", action="store_true", help="subtract the library mean before normalising")
+    p.add_argument("--seed", type=int, default=0, help="random projection seed")
+    p.add_argument("--index-type", help="Milvus index type (default IVF_FLAT)")
+    p.add_argument("--nlist", type=int, help="IVF clusters (default 400)")
+    p.add_argument("--nprobe", type=int, help="IVF clusters searched (default 32)")
+    p.add_argument("--report", help="write the JSON report (with every failure) to this file")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("search", parents=[common], help="the most similar videos to VIDEO")
+    p.add_argument("video")
+    p.add_argument("-k", type=int, default=10)
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("info", parents=[common], help="what the collection holds")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("demo", parents=[common], help="build a small library, index it, search it")
+    p.add_argument("--data", default="demo-data", help="where the demo library is built (default ./demo-data)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("remove", parents=[common], help="delete videos by id")
+    p.add_argument("ids", nargs="+", type=int)
+    p.set_defaults(func=cmd_remove)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (StoreError, SourceError, VideoDecodeError, WeightsNotFoundError, ValueError) as e:
+        print(f"vidsearch: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("vidsearch: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

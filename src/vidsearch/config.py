@@ -1,0 +1,39 @@
+"""One typed configuration object, passed down from the CLI, the server or a notebook."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from .store.base import IndexConfig
+from .video.decode import DecodeOptions
+
+DB_ENV, TOKEN_ENV = "VIDSEARCH_DB", "VIDSEARCH_MILVUS_TOKEN"
+DEFAULT_DB = "./vidsearch.db"
+
+
+def default_db() -> str:
+    return os.environ.get(DB_ENV) or DEFAULT_DB
+
+
+@dataclass
+class ReduceConfig:
+    """How a NEW collection turns features into vectors (an existing one keeps what it was built with)."""
+
+    dim: int | None = None  # None: keep the model's 1024 dimensions
+    method: str = "none"  # none | random | pca
+    centre: bool = False
+    seed: int = 0
+
+
+@dataclass
+class Settings:
+    db: str = field(default_factory=default_db)
+    collection: str = "videos"
+    token: str | None = field(default_factory=lambda: os.environ.get(TOKEN_ENV))
+    decode: DecodeOptions = field(default_factory=DecodeOptions)
+    precision: str | None = None  # None/auto: bf16 where the CPU has it natively, else fp32
+    index: IndexConfig = field(default_factory=IndexConfig)
+    reduce: ReduceConfig = field(default_factory=ReduceConfig)
+    batch_size: int = 4  # clips per forward pass
+    top_k_tags: int = 5

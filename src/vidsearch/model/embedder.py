@@ -1,0 +1,77 @@
+"""Clips in, embeddings and Kinetics-400 tags out: the one place that runs the network."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .i3d import EMBEDDING_DIM
+from .labels import kinetics400_labels
+from .precision import resolve_precision
+from .weights import load_i3d
+
+MODEL_NAME = "i3d-kinetics400-rgb"
+
+
+@dataclass(frozen=True)
+class Tag:
+    label: str
+    score: float
+
+
+@dataclass
+class Embedding:
+    """The raw 1024-d Mixed_5c feature (averaged over time and space) and the top Kinetics classes."""
+
+    vector: np.ndarray
+    tags: list[Tag]
+    logits: np.ndarray
+
+
+def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
+    """T×H×W×3 uint8 (or a batch B×T×H×W×3) -> B×3×T×H×W float in [-1, 1], channels_last_3d."""
+    x = torch.from_numpy(np.ascontiguousarray(frames))
+    if x.ndim == 4:
+        x = x[None]
+    x = x.permute(0, 4, 1, 2, 3).float().div_(127.5).sub_(1.0)
+    return x.contiguous(memory_format=torch.channels_last_3d)
+
+
+class Embedder:
+    """Loads the pretrained I3D once and embeds clips with the chosen precision."""
+
+    name = MODEL_NAME
+    dim = EMBEDDING_DIM
+
+    def __init__(self, precision: str | None = None, top_k_tags: int = 5, threads: int | None = None):
+        self.precision = resolve_precision(precision)
+        self.top_k_tags = top_k_tags
+        if threads:
+            torch.set_num_threads(threads)
+        self.model = load_i3d().to(memory_format=torch.channels_last_3d)
+        self.labels = kinetics400_labels()
+        self._lock = threading.Lock()  # one forward pass at a time: it uses every core already
+
+    def embed(self, frames: np.ndarray) -> Embedding:
+        return self.embed_batch([frames])[0]
+
+    @torch.inference_mode()
+    def embed_batch(self, clips: list[np.ndarray]) -> list[Embedding]:
+        """Embeds clips of the same frame count in one forward pass."""
+        if not clips:
+            return []
+        x = frames_to_tensor(np.stack(clips))
+        with self._lock, torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            features, logits = self.model(x)
+        vectors = features.float().mean(dim=(2, 3, 4)).numpy()
+        logits = logits.float().numpy()
+        return [Embedding(vector=v, tags=self.top_tags(l), logits=l) for v, l in zip(vectors, logits)]
+
+    def top_tags(self, logits: np.ndarray) -> list[Tag]:
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
+        order = np.argsort(-probs)[: self.top_k_tags]
+        return [Tag(self.labels[i], float(probs[i])) for i in order]

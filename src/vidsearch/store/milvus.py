@@ -1,0 +1,224 @@
+"""Milvus through pymilvus' MilvusClient: Milvus Lite (a local path) and a real server (a URI), one code path.
+
+Traps handled here, each measured on this project's machines:
+- index parameters must be nested (`params={'params': {...}}`) or Milvus Lite silently drops them;
+- Milvus Lite accepts IVF_PQ / DISKANN / SCANN but cannot build them, and the collection then fails to
+  load after a restart: refused up front;
+- a server searches with consistency 'Strong' and is flushed and waited on until the index covers every row;
+- Milvus Lite locks its database directory to one process: reported as StoreLockedError, not a traceback;
+- Milvus 2.3's JSON field takes objects only, so tags are stored as {"top": [...]}.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import numpy as np
+
+from .base import CollectionSpec, Hit, StoreError, StoreLockedError, VectorStore, VideoEntry
+
+LITE_UNSUPPORTED_INDEXES = {"IVF_PQ", "DISKANN", "SCANN"}
+META_PROPERTY = "vidsearch.spec"
+PATH_MAX, LABEL_MAX = 4096, 512
+OUTPUT_FIELDS = ["id", "path", "label", "tags", "fingerprint"]
+
+# Lite's query iterator asks for a timestamp Lite does not implement; both sides log it, harmlessly.
+logging.getLogger("pymilvus").setLevel(logging.ERROR)
+logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+
+
+def is_server_uri(db: str) -> bool:
+    return db.startswith(("http://", "https://", "tcp://", "grpc://"))
+
+
+def lite_lock_held(db: str) -> bool:
+    """True when another process holds Milvus Lite's advisory lock on the database directory."""
+    import fcntl
+    import os
+
+    lock = os.path.join(db, "LOCK")
+    if not os.path.exists(lock):
+        return False
+    fd = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def _connect(db: str, token: str | None):
+    from pymilvus import MilvusClient
+
+    lite_log = logging.getLogger("milvus_lite.server_manager")
+    level = lite_log.level
+    lite_log.setLevel(logging.CRITICAL)  # it logs a traceback for a held lock; we explain it instead
+    try:
+        return MilvusClient(db, token=token or "")
+    except Exception as e:
+        if not is_server_uri(db) and lite_lock_held(db):
+            raise StoreLockedError(
+                f"The database {db} is in use by another process (Milvus Lite allows one process per "
+                f"database). Stop that process (e.g. `vidsearch serve`), or use a Milvus server URI "
+                f"(--db http://HOST:19530) to share one database between processes."
+            ) from None
+        raise StoreError(f"cannot open Milvus database {db}: {e}") from e
+    finally:
+        lite_log.setLevel(level)
+
+
+class MilvusStore(VectorStore):
+    def __init__(self, db: str, collection: str = "videos", token: str | None = None):
+        self.location, self.collection = db, collection
+        self.kind = "milvus-server" if is_server_uri(db) else "milvus-lite"
+        self.client = _connect(db, token)
+        self._spec: CollectionSpec | None = None
+        if self.exists():
+            self.client.load_collection(collection)
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+    def exists(self) -> bool:
+        return self.client.has_collection(self.collection)
+
+    def create(self, spec: CollectionSpec) -> None:
+        from pymilvus import DataType, MilvusClient
+
+        index = spec.index
+        if self.kind == "milvus-lite" and index.index_type.upper() in LITE_UNSUPPORTED_INDEXES:
+            raise StoreError(
+                f"Milvus Lite cannot build {index.index_type} (the collection would fail to load after a "
+                f"restart). Use IVF_FLAT, FLAT or HNSW here, or a Milvus server (--db http://HOST:19530)."
+            )
+        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("id", DataType.INT64, is_primary=True)
+        schema.add_field("embedding", DataType.FLOAT_VECTOR, dim=spec.dim)
+        schema.add_field("path", DataType.VARCHAR, max_length=PATH_MAX)
+        schema.add_field("label", DataType.VARCHAR, max_length=LABEL_MAX)
+        schema.add_field("tags", DataType.JSON)
+        schema.add_field("fingerprint", DataType.VARCHAR, max_length=128)
+        params = self.client.prepare_index_params()
+        params.add_index(
+            field_name="embedding",
+            index_type=index.index_type,
+            metric_type=index.metric,
+            params={"params": index.build_params()},  # nested: Lite drops them otherwise
+        )
+        self.client.create_collection(
+            self.collection, schema=schema, index_params=params, consistency_level="Strong"
+        )
+        self.client.alter_collection_properties(self.collection, properties={META_PROPERTY: json.dumps(spec.to_json())})
+        self._spec = spec
+
+    def drop(self) -> None:
+        if self.exists():
+            self.client.drop_collection(self.collection)
+        self._spec = None
+
+    def close(self) -> None:
+        self.client.close()
+
+    def spec(self) -> CollectionSpec:
+        if self._spec is None:
+            if not self.exists():
+                raise StoreError(f"no collection {self.collection!r} in {self.location}: index some videos first")
+            props = self.client.describe_collection(self.collection).get("properties", {})
+            if META_PROPERTY not in props:
+                raise StoreError(f"collection {self.collection!r} in {self.location} was not made by vidsearch")
+            self._spec = CollectionSpec.from_json(json.loads(props[META_PROPERTY]))
+        return self._spec
+
+    # -- rows ----------------------------------------------------------------------------------------------
+    def upsert(self, entries: list[VideoEntry]) -> None:
+        if not entries:
+            return
+        rows = [
+            {
+                "id": int(e.id),
+                "embedding": np.asarray(e.vector, dtype=np.float32).tolist(),
+                "path": e.path[:PATH_MAX],
+                "label": e.label[:LABEL_MAX],
+                "tags": {"top": e.tags},
+                "fingerprint": e.fingerprint,
+            }
+            for e in entries
+        ]
+        self.client.upsert(self.collection, rows)
+
+    def flush(self, timeout: float = 120.0) -> None:
+        """Seals what was written and waits until the index covers every row (a server indexes lazily)."""
+        self.client.flush(self.collection)
+        deadline = time.monotonic() + timeout
+        total = self.count()
+        while time.monotonic() < deadline:
+            info = self.client.describe_index(self.collection, "embedding")
+            if info.get("indexed_rows", 0) >= total and info.get("pending_index_rows", 0) == 0:
+                return
+            time.sleep(0.5)
+        raise StoreError(f"index of {self.collection!r} did not cover all {total} rows within {timeout:.0f} s")
+
+    def search(self, vectors: np.ndarray, k: int) -> list[list[Hit]]:
+        spec = self.spec()
+        result = self.client.search(
+            self.collection,
+            data=np.asarray(vectors, dtype=np.float32).tolist(),
+            limit=k,
+            anns_field="embedding",
+            output_fields=["path", "label", "tags"],
+            search_params={"metric_type": spec.index.metric, "params": {"nprobe": spec.index.nprobe}},
+        )
+        return [
+            [
+                Hit(
+                    id=int(h["id"]),
+                    path=h["entity"]["path"],
+                    label=h["entity"]["label"],
+                    distance=float(h["distance"]),
+                    tags=(h["entity"].get("tags") or {}).get("top", []),
+                )
+                for h in hits
+            ]
+            for hits in result
+        ]
+
+    def get(self, ids: list[int]) -> list[VideoEntry]:
+        if not ids:
+            return []
+        rows = self.client.get(self.collection, ids=[int(i) for i in ids], output_fields=OUTPUT_FIELDS + ["embedding"])
+        return [
+            VideoEntry(
+                id=int(r["id"]),
+                path=r["path"],
+                label=r["label"],
+                vector=np.asarray(r["embedding"], dtype=np.float32),
+                tags=(r.get("tags") or {}).get("top", []),
+                fingerprint=r.get("fingerprint", ""),
+            )
+            for r in rows
+        ]
+
+    def fingerprints(self) -> dict[int, str]:
+        found: dict[int, str] = {}
+        iterator = self.client.query_iterator(
+            self.collection, batch_size=4096, filter="id >= 0", output_fields=["fingerprint"]
+        )
+        try:
+            while batch := iterator.next():
+                found.update({int(r["id"]): r["fingerprint"] for r in batch})
+        finally:
+            iterator.close()
+        return found
+
+    def delete(self, ids: list[int]) -> int:
+        present = [e.id for e in self.get(ids)]
+        if present:
+            self.client.delete(self.collection, ids=present)
+        return len(present)
+
+    def count(self) -> int:
+        rows = self.client.query(self.collection, filter="", output_fields=["count(*)"])
+        return int(rows[0]["count(*)"])

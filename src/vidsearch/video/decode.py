@@ -1,0 +1,215 @@
+"""Decodes N uniformly spaced frames of a video with PyAV.
+
+Positions come from packet timestamps, never from the container's frame count (webm reports 0, some AVIs
+claim frames that do not decode). A cheap demux pass (no decoding) reads every video packet's timestamp
+first: it gives the true time range and the keyframes, and decides between decoding straight through
+(short files, or few keyframes) and seeking to each position (long files with many keyframes).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+import numpy as np
+
+from .errors import VideoDecodeError
+from .transform import to_model_frame
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """How a video becomes frames. `num_frames` is the sampling density (see README for why 8)."""
+
+    num_frames: int = 8
+    size: int = 224  # centre crop
+    short_side: int = 256  # resize before cropping (the model's training recipe)
+    seek_min_seconds: float = 20.0  # shorter files decode straight through (seeking costs more there)
+    min_truncated_fraction: float = 0.5  # a truncated file is used if at least this much of it decodes
+    max_pixels: int = 8192 * 4320  # guardrail, checked before decoding
+    max_seconds: float = 6 * 3600.0  # guardrail, checked before decoding
+
+
+@dataclass
+class Clip:
+    """The frames the model sees (T×size×size×3 uint8, RGB) and what is known of where they came from."""
+
+    path: str
+    frames: np.ndarray
+    timestamps: list[float]
+    duration: float
+    width: int
+    height: int
+    truncated: bool = False
+    strategy: str = "straight"
+    info: dict = field(default_factory=dict)
+
+
+def uniform_positions(start: float, end: float, n: int) -> np.ndarray:
+    """The tutorial's uniform_temporal_subsample: n evenly spaced positions, first and last included."""
+    return np.linspace(start, end, n) if n > 1 else np.array([(start + end) / 2])
+
+
+@dataclass
+class _Packets:
+    times: list[float]
+    keyframes: list[float]
+    complete: bool  # False when demuxing hit a broken packet before the end
+
+
+def _packet_times(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> _Packets:
+    times, keys, complete = [], [], True
+    base = stream.time_base
+    try:
+        for packet in container.demux(stream):
+            ts = packet.pts if packet.pts is not None else packet.dts
+            if ts is None or packet.size == 0:
+                continue
+            t = float(ts * base)
+            times.append(t)
+            if packet.is_keyframe:
+                keys.append(t)
+    except av.FFmpegError:
+        complete = False
+    return _Packets(sorted(times), sorted(keys), complete)
+
+
+def _open(path: Path) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
+    if not path.exists():
+        raise VideoDecodeError(path, "missing", "no such file")
+    if path.is_dir():
+        raise VideoDecodeError(path, "not_video", "is a directory")
+    if path.stat().st_size == 0:
+        raise VideoDecodeError(path, "empty", "file has 0 bytes")
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except (av.FFmpegError, UnicodeDecodeError, ValueError) as e:
+        raise VideoDecodeError(path, "not_video", str(e)) from e
+    if not container.streams.video:
+        container.close()
+        raise VideoDecodeError(path, "no_video_stream", f"streams: {[s.type for s in container.streams]}")
+    if container.format.name.endswith("_pipe") or container.format.name == "image2":
+        container.close()  # FFmpeg opens a still image as a 1-frame video; it is not one
+        raise VideoDecodeError(path, "not_video", f"a still image ({container.format.name})")
+    stream = container.streams.video[0]
+    stream.thread_type = "AUTO"
+    return container, stream
+
+
+def _frame_time(frame: av.VideoFrame, fallback: float) -> float:
+    return float(frame.time) if frame.time is not None else fallback
+
+
+def _decode_straight(container, stream, targets: np.ndarray) -> tuple[list, list[float], bool]:
+    """Decodes every frame once, keeping for each target the frame nearest to it."""
+    best: list = [None] * len(targets)
+    best_gap = [np.inf] * len(targets)
+    times: list[float] = []
+    ok = True
+    rate = float(stream.average_rate or 25)
+    try:
+        for frame in container.decode(stream):
+            t = _frame_time(frame, len(times) / rate)
+            times.append(t)
+            gaps = np.abs(targets - t)
+            for i in np.flatnonzero(gaps < best_gap):
+                best[i], best_gap[i] = frame, gaps[i]
+            if t > targets[-1] and all(f is not None for f in best):
+                break  # every target has its nearest frame already
+    except av.FFmpegError:
+        ok = False
+    return best, times, ok
+
+
+def _decode_seeking(container, stream, targets: np.ndarray) -> tuple[list, list[float], bool]:
+    """Seeks to the keyframe before each target and decodes forward to it: reads a fraction of a long file."""
+    chosen, times = [], []
+    for target in targets:
+        container.seek(int(target / stream.time_base), stream=stream, backward=True, any_frame=False)
+        previous = None
+        try:
+            for frame in container.decode(stream):
+                t = _frame_time(frame, target)
+                if t >= target:
+                    if previous is not None and target - previous[1] < t - target:
+                        frame, t = previous
+                    break
+                previous = (frame, t)
+            else:
+                if previous is None:
+                    return chosen, times, False
+                frame, t = previous
+        except av.FFmpegError:
+            if previous is None:
+                return chosen, times, False
+            frame, t = previous
+        chosen.append(frame)
+        times.append(t)
+    return chosen, times, True
+
+
+def decode_clip(path: str | os.PathLike, options: DecodeOptions = DecodeOptions()) -> Clip:
+    """`options.num_frames` frames evenly spread over the video, ready for the model.
+
+    Raises VideoDecodeError for anything that cannot give frames: missing, empty, not a video, no video
+    stream, no decodable frame, or truncated so badly that less than `min_truncated_fraction` of the
+    declared duration decodes. A less damaged truncated file is used, its frames spread over the part that
+    decodes, and the clip says `truncated=True`.
+    """
+    path = Path(path)
+    container, stream = _open(path)
+    try:
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if width * height > options.max_pixels:
+            raise VideoDecodeError(path, "too_large", f"{width}x{height} exceeds {options.max_pixels} pixels")
+        declared = float(stream.duration * stream.time_base) if stream.duration else (
+            container.duration / av.time_base if container.duration else 0.0
+        )
+        if declared > options.max_seconds:
+            raise VideoDecodeError(path, "too_long", f"{declared:.0f} s exceeds {options.max_seconds:.0f} s")
+        packets = _packet_times(container, stream)
+        if not packets.times:
+            raise VideoDecodeError(path, "no_frames", "no video packets")
+        start, end = packets.times[0], packets.times[-1]
+        frame_step = 1 / float(stream.average_rate or 25)
+        coverage = (end - start + frame_step) / declared if declared > 0 else 1.0
+        if coverage < options.min_truncated_fraction:
+            raise VideoDecodeError(path, "truncated", f"only {end - start + frame_step:.2f} s of {declared:.2f} s present")
+        cut_short = coverage < 0.9 or not packets.complete
+        many_keys = len(packets.keyframes) >= 2 * options.num_frames
+        seek = (end - start) >= options.seek_min_seconds and many_keys and packets.complete
+        targets = uniform_positions(start, end, options.num_frames)
+        container.seek(0)
+        decode = _decode_seeking if seek else _decode_straight
+        frames, times, complete = decode(container, stream, targets)
+        if not seek and frames and frames[0] is not None and not complete:
+            # Broken part-way: decide on what came out before the break.
+            decoded_end = max(times)
+            span = max(end - start, declared - start, 1e-9)
+            if (decoded_end - start) / span < options.min_truncated_fraction:
+                raise VideoDecodeError(
+                    path, "truncated", f"only {decoded_end - start:.2f} s of {span:.2f} s decode"
+                )
+            container.seek(0)
+            targets = uniform_positions(start, decoded_end, options.num_frames)
+            frames, times, _ = _decode_straight(container, stream, targets)
+        if not frames or any(f is None for f in frames):
+            raise VideoDecodeError(path, "no_frames", "no frame could be decoded")
+        picked = [_frame_time(f, t) for f, t in zip(frames, targets)]
+        arrays = np.stack([to_model_frame(f, options.short_side, options.size) for f in frames])
+        return Clip(
+            path=str(path),
+            frames=arrays,
+            timestamps=picked,
+            duration=end - start,
+            width=width,
+            height=height,
+            truncated=cut_short or not complete,
+            strategy="seek" if seek else "straight",
+        )
+    except av.FFmpegError as e:
+        raise VideoDecodeError(path, "not_video", str(e)) from e
+    finally:
+        container.close()

@@ -1,0 +1,17 @@
+"""The one error a video that cannot be used raises, whatever went wrong with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class VideoDecodeError(Exception):
+    """A video could not be turned into frames.
+
+    `reason` is a short stable keyword (missing, empty, not_video, no_video_stream, no_frames, truncated,
+    too_large, too_long, timeout) that reports and tests can rely on; `cause` is the underlying error text.
+    """
+
+    def __init__(self, path: str | Path, reason: str, cause: str = ""):
+        self.path, self.reason, self.cause = str(path), reason, cause
+        super().__init__(f"{self.path}: {reason}" + (f" ({cause})" if cause else ""))

@@ -1,0 +1,65 @@
+"""Shared fixtures: real encoded videos made with PyAV, the real model, a real Milvus server."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vidsearch.datasets.synthetic import ENCODINGS, MOTIONS, ClipSpec, random_spec, render
+from vidsearch.video.encode import H264, Encoding, write_video
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+if not SHARED_DATA.exists():  # CI: shared/ beside the clone
+    SHARED_DATA = Path(os.environ.get("VIDSEARCH_SHARED_DATA", "../shared/data")).resolve()
+
+
+def make_video(path: Path, spec: ClipSpec | None = None, encoding: Encoding = H264, transform=None, **spec_fields) -> Path:
+    """Writes a synthetic clip; `transform(frame)` alters each frame (crop, flip, ...) for copies."""
+    spec = spec or ClipSpec(**{"motion": "move_right", "seed": 1, **spec_fields})
+    frames = render(spec) if transform is None else (transform(f) for f in render(spec))
+    return write_video(path, frames, spec.fps, encoding)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from vidsearch.model import Embedder
+
+    return Embedder()
+
+
+@pytest.fixture(scope="session")
+def library(tmp_path_factory) -> tuple[Path, list[ClipSpec]]:
+    """20 short clips, one per motion, in varied codecs and containers, folder = label."""
+    root = tmp_path_factory.mktemp("library")
+    rng = np.random.default_rng(7)
+    specs = []
+    for i, motion in enumerate(MOTIONS):
+        spec = random_spec(motion, rng, seconds=(1.5, 3.0), sizes=(144, 240))
+        suffix, encoding = ENCODINGS[i % len(ENCODINGS)]
+        make_video(root / motion / f"clip{i:02d}{suffix}", spec, encoding)
+        specs.append(spec)
+    return root, specs
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory):
+    """A real Milvus 2.3.5 standalone (PyPI `milvus`), started once per test session."""
+    from milvus import default_server
+
+    if not _port_free(default_server.listen_port):
+        pytest.fail(f"port {default_server.listen_port} is busy: stop the other Milvus first")
+    default_server.set_base_dir(str(tmp_path_factory.mktemp("milvus-server")))
+    default_server.start()
+    try:
+        yield f"http://127.0.0.1:{default_server.listen_port}"
+    finally:
+        default_server.stop()

@@ -1,0 +1,129 @@
+"""One contract for every backend, checked against the brute-force reference on the same data."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from vidsearch.reduce import l2_normalise
+from vidsearch.store import CollectionSpec, IndexConfig, StoreError, StoreLockedError, VideoEntry, open_store
+
+DIM = 32
+
+
+@pytest.fixture(params=["brute-force", "milvus-lite", "milvus-server"])
+def store(request, tmp_path):
+    if request.param == "brute-force":
+        db = str(tmp_path / "store.npz")
+    elif request.param == "milvus-lite":
+        db = str(tmp_path / "lite.db")
+    else:
+        db = request.getfixturevalue("milvus_server")
+    s = open_store(db, collection=f"t_{request.node.name.split('[')[0][-20:]}")
+    s.drop()
+    yield s
+    s.drop()
+    s.close()
+
+
+def entries(n: int, seed: int = 0, start: int = 0) -> list[VideoEntry]:
+    vectors = l2_normalise(np.random.default_rng(seed).normal(size=(n, DIM)))
+    return [VideoEntry(start + i, f"/videos/{start + i}.mp4", f"label{i % 3}", v,
+                       [{"label": "abseiling", "score": 0.5}], f"fp{start + i}") for i, v in enumerate(vectors)]
+
+
+def spec(nlist: int = 8) -> CollectionSpec:
+    return CollectionSpec(DIM, IndexConfig("IVF_FLAT", "L2", nlist=nlist, nprobe=nlist), {"model": "test", "num_frames": 8})
+
+
+def test_spec_round_trips_and_rows_are_kept(store):
+    assert not store.exists()
+    store.create(spec())
+    rows = entries(50)
+    store.upsert(rows)
+    store.flush()
+    assert store.exists() and store.count() == 50
+    assert store.spec().to_json() == spec().to_json()
+    got = {e.id: e for e in store.get([3, 7, 999])}
+    assert set(got) == {3, 7}
+    assert got[3].path == "/videos/3.mp4" and got[3].label == "label0" and got[3].fingerprint == "fp3"
+    assert got[3].tags == [{"label": "abseiling", "score": 0.5}]
+    assert np.allclose(got[3].vector, rows[3].vector, atol=1e-6)
+    assert store.fingerprints() == {e.id: e.fingerprint for e in rows}
+
+
+def test_upsert_replaces_and_delete_counts(store):
+    store.create(spec())
+    store.upsert(entries(20))
+    replacement = entries(1, seed=9, start=5)[0]
+    store.upsert([replacement])
+    assert store.delete([1, 2, 12345]) == 2
+    store.flush()
+    assert store.count() == 18
+    assert np.allclose(store.get([5])[0].vector, replacement.vector, atol=1e-6)
+
+
+def test_search_matches_the_brute_force_reference(store, tmp_path):
+    rows = entries(300, seed=1)
+    store.create(spec(nlist=8))  # nprobe = nlist: the IVF search is exhaustive, so exact
+    store.upsert(rows)
+    store.flush()
+    reference = open_store("memory://")
+    reference.create(spec())
+    reference.upsert(rows)
+    queries = l2_normalise(np.random.default_rng(2).normal(size=(5, DIM)))
+    for got, want in zip(store.search(queries, 10), reference.search(queries, 10)):
+        assert [h.id for h in got] == [h.id for h in want]
+        assert [h.distance for h in got] == pytest.approx([h.distance for h in want], abs=1e-4)
+        assert got[0].path == want[0].path and got[0].label == want[0].label
+
+
+def test_a_missing_collection_is_a_clear_error(store):
+    with pytest.raises(StoreError, match="index some videos first"):
+        store.spec()
+
+
+def test_brute_force_file_survives_a_restart(tmp_path):
+    path = str(tmp_path / "lib.npz")
+    store = open_store(path)
+    store.create(spec())
+    store.upsert(entries(10))
+    store.flush()
+    again = open_store(path)
+    assert again.count() == 10 and again.spec().meta["model"] == "test"
+
+
+def test_lite_keeps_nested_index_params_across_a_restart(tmp_path):
+    db = str(tmp_path / "lite.db")
+    store = open_store(db)
+    store.create(spec(nlist=16))
+    store.upsert(entries(40))
+    store.flush()
+    store.close()
+    again = open_store(db)
+    assert again.client.describe_index("videos", "embedding")["params"]["nlist"] == 16
+    assert again.count() == 40 and len(again.search(entries(1)[0].vector[None], 5)[0]) == 5
+    again.close()
+
+
+@pytest.mark.parametrize("index_type", ["IVF_PQ", "DISKANN", "SCANN"])
+def test_lite_refuses_indexes_it_cannot_build(tmp_path, index_type):
+    store = open_store(str(tmp_path / "lite.db"))
+    with pytest.raises(StoreError, match=f"cannot build {index_type}"):
+        store.create(CollectionSpec(DIM, IndexConfig(index_type)))
+    assert not store.exists()
+    store.close()
+
+
+def test_lite_lock_held_by_another_process_is_reported(tmp_path):
+    db = str(tmp_path / "lite.db")
+    holder = open_store(db)
+    code = (
+        "import sys\nfrom vidsearch.store import open_store, StoreLockedError\n"
+        f"try:\n    open_store({db!r})\nexcept StoreLockedError as e:\n    print(e); sys.exit(7)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    holder.close()
+    assert result.returncode == 7, result.stderr
+    assert "in use by another process" in result.stdout and "Traceback" not in result.stdout

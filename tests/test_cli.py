@@ -1,0 +1,77 @@
+"""The CLI as a user runs it: separate processes, JSON shapes other tools rely on."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import make_video
+from vidsearch.store import open_store
+
+
+def run(*args, check=True):
+    result = subprocess.run([sys.executable, "-m", "vidsearch", *args], capture_output=True, text=True, timeout=600)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def indexed(library, tmp_path_factory):
+    db = str(tmp_path_factory.mktemp("cli") / "cli.db")
+    root, specs = library
+    result = run("index", str(root), "--db", db, "--json")
+    assert json.loads(result.stdout)["indexed"] == 20
+    return db, root, specs
+
+
+def test_search_json_shape(indexed, tmp_path):
+    db, root, specs = indexed
+    query = make_video(tmp_path / "q.mp4", specs[8], transform=lambda f: f[8:-8, 8:-8])
+    out = json.loads(run("--db", db, "search", str(query), "-k", "3", "--json").stdout)
+    assert set(out) == {"query", "results", "tags"} and out["query"] == str(query)
+    assert len(out["results"]) == 3
+    assert all(set(r) == {"id", "path", "label", "distance"} for r in out["results"])
+    assert out["results"][0]["label"] == specs[8].motion
+    assert all(set(t) == {"label", "score"} for t in out["tags"])
+
+
+def test_info_json_shape(indexed):
+    out = json.loads(run("info", "--db", indexed[0], "--json").stdout)
+    assert {"count", "dim", "model", "index", "db"} <= set(out)
+    assert (out["count"], out["dim"], out["db"]) == (20, 1024, indexed[0])
+
+
+def test_human_output(indexed):
+    db, root, specs = indexed
+    out = run("search", str(next((root / specs[0].motion).iterdir())), "--db", db, "-k", "2").stdout
+    assert "rank" in out and specs[0].motion in out.splitlines()[3]
+
+
+def test_csv_source_and_partial_failure_exit_code(tmp_path):
+    make_video(tmp_path / "videos" / "a.mp4", motion="move_left", seed=1, width=128, height=96, seconds=1.0)
+    (tmp_path / "lib.csv").write_text("id,path,label\n1,videos/a.mp4,left\n2,videos/missing.mp4,gone\n")
+    result = run("index", str(tmp_path / "lib.csv"), "--db", str(tmp_path / "c.db"), "--report", str(tmp_path / "r.json"), check=False)
+    assert result.returncode == 3, result.stderr
+    assert "indexed 1" in result.stdout and "missing.mp4" in result.stdout
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["failed"][0]["stage"] == "open" and "missing" in report["failed"][0]["message"]
+
+
+def test_errors_are_one_line_not_tracebacks(tmp_path):
+    result = run("search", str(tmp_path / "nope.mp4"), "--db", str(tmp_path / "empty.db"), check=False)
+    assert result.returncode == 1 and "index some videos first" in result.stderr and "Traceback" not in result.stderr
+    result = run("index", str(tmp_path / "nothing-here"), "--db", str(tmp_path / "x.db"), check=False)
+    assert result.returncode == 1 and "not a folder" in result.stderr
+
+
+def test_locked_database_is_explained(tmp_path):
+    db = str(tmp_path / "held.db")
+    holder = open_store(db)
+    try:
+        result = run("info", "--db", db, check=False)
+    finally:
+        holder.close()
+    assert result.returncode == 1
+    assert "in use by another process" in result.stderr and "Traceback" not in result.stderr
