@@ -75,3 +75,11 @@ def test_locked_database_is_explained(tmp_path):
         holder.close()
     assert result.returncode == 1
     assert "in use by another process" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_eval_json_shape(indexed):
+    db, root, specs = indexed
+    out = json.loads(run("eval", str(root), "--db", db, "-k", "5", "--json").stdout)
+    assert set(out) == {"k", "queries", "mHR", "mAP", "recall@1", "top1", "AP", "per_label", "failed", "seconds"}
+    assert out["queries"] == 20 and out["top1"] == 1.0 and out["failed"] == []  # every clip finds itself
+    assert set(out["per_label"]) == {s.motion for s in specs}

@@ -68,6 +68,6 @@ def test_info_describes_the_collection(engine, library):
 
 def test_stored_vectors_are_unit_length(engine, library):
     engine.index(library[0])
-    ids = list(engine.store.fingerprints())[:5]
+    ids = list(engine.store.catalogue())[:5]
     for entry in engine.store.get(ids):
         assert np.linalg.norm(entry.vector) == pytest.approx(1.0, abs=1e-5)

@@ -124,6 +124,46 @@ def cmd_demo(args) -> int:
     return EXIT_OK
 
 
+def cmd_dataset(args) -> int:
+    out = Path(args.out)
+    if args.name == "synthetic":
+        from .datasets.build_synthetic import build_synthetic
+
+        summary = build_synthetic(out, per_class=args.per_class, queries=args.queries, seed=args.seed)
+    elif args.name == "real":
+        from .datasets.real import build_real
+
+        summary = build_real(out)
+    else:
+        from .datasets.copies import build_copies
+
+        summary = build_copies(out)
+    print(f"{args.name}: {summary.train} library videos, {summary.test} queries, {len(summary.labels)} labels -> "
+          f"{summary.csv}\nnext: vidsearch index {summary.csv} && vidsearch eval {summary.queries}")
+    return EXIT_OK
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import evaluate, query_files
+
+    with _engine(args) as engine:
+        report = evaluate(engine, query_files(args.queries), k=args.k)
+    print(json.dumps(report.to_json(), indent=2) if args.json else report.table())
+    return EXIT_OK
+
+
+def cmd_bench(args) -> int:
+    from .bench import default_configs, markdown, run_bench, write_outputs
+
+    dataset = Path(args.dataset)
+    rows = run_bench(dataset, default_configs(), k=args.k, say=lambda line: print(line, file=sys.stderr))
+    out = Path(args.out or dataset / "bench")
+    write_outputs(rows, out, f"{dataset.name}: quality against dimension (k={args.k})")
+    print(markdown(rows))
+    print(f"\nwritten: {out / 'bench.md'}, {out / 'bench.json'}, {out / 'bench.png'}", file=sys.stderr)
+    return EXIT_OK
+
+
 def _common(suppress: bool) -> argparse.ArgumentParser:
     """Global options, accepted before or after the command (after wins; subcommands never reset them)."""
     default = (lambda value: argparse.SUPPRESS) if suppress else (lambda value: value)
@@ -165,6 +205,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("info", parents=[common], help="what the collection holds")
     p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("eval", parents=[common], help="score the collection on labelled queries (test/<label>/*)")
+    p.add_argument("queries", help="a folder of test/<label>/ videos or a glob")
+    p.add_argument("-k", type=int, default=10)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("dataset", help="build a benchmark dataset in the tutorial's layout")
+    dataset_sub = p.add_subparsers(dest="dataset_command", required=True)
+    p = dataset_sub.add_parser("build", help="synthetic | real | copies")
+    p.add_argument("name", choices=["synthetic", "real", "copies"])
+    p.add_argument("out")
+    p.add_argument("--per-class", type=int, default=10, help="synthetic: library clips per class")
+    p.add_argument("--queries", type=int, default=1, help="synthetic: query clips per class")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_dataset)
+
+    p = sub.add_parser("bench", help="compare dimensions, reductions, frame counts and centring on a dataset")
+    p.add_argument("dataset", help="a folder made by `vidsearch dataset build`")
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument("--out", help="where bench.md/.json/.png go (default DATASET/bench)")
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("demo", parents=[common], help="build a small library, index it, search it")
     p.add_argument("--data", default="demo-data", help="where the demo library is built (default ./demo-data)")

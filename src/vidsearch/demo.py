@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Callable
 
 from .engine import VideoSearch
+from .evaluate import evaluate, query_files
 from .datasets.build_synthetic import build_synthetic
 from .datasets.layout import CSV_NAME
 
@@ -19,18 +20,16 @@ def run_demo(engine: VideoSearch, data: Path, say: Callable[[str], None] = print
     report = engine.index(data / CSV_NAME)
     say(f"indexed {report.indexed}, skipped {report.skipped} (already there), failed {len(report.failed)}"
         + (f" in {report.seconds:.1f} s ({report.rate:.1f} clips/s)" if report.indexed else ""))
-    queries = sorted((data / "test").glob("*/*"))
-    hits = 0
-    for n, query in enumerate(queries):
+    queries = query_files(data / "test")
+    for query in queries[:3]:
         result = engine.search(query, k=5)
-        top = result.results[0] if result.results else None
-        hits += bool(top and top.label == query.parent.name)
-        if n < 3:
-            say(f"\nquery {query.relative_to(data)}  ({result.seconds * 1000:.0f} ms)")
-            say("  tags: " + ", ".join(f"{t['label']} {t['score']:.2f}" for t in result.tags[:3]))
-            for rank, hit in enumerate(result.results, start=1):
-                mark = "*" if hit.label == query.parent.name else " "
-                say(f"  {rank}. {mark} {hit.label:<18} distance {hit.distance:.4f}  {Path(hit.path).name}")
-    say(f"\ntop-1 label match over all {len(queries)} queries: {hits}/{len(queries)}")
-    say(f"try: vidsearch search {queries[0]}   |   vidsearch info" if queries else "")
-    return {"indexed": report.indexed, "queries": len(queries), "top1_hits": hits}
+        say(f"\nquery {query.relative_to(data)}  ({result.seconds * 1000:.0f} ms)")
+        say("  tags: " + ", ".join(f"{t['label']} {t['score']:.2f}" for t in result.tags[:3]))
+        for rank, hit in enumerate(result.results, start=1):
+            mark = "*" if hit.label == query.parent.name else " "
+            say(f"  {rank}. {mark} {hit.label:<18} distance {hit.distance:.4f}  {Path(hit.path).name}")
+    say(f"\nevaluation on all {len(queries)} queries (vidsearch eval {data / 'test'}):")
+    report = evaluate(engine, queries, k=5)
+    say(report.table())
+    say(f"\ntry: vidsearch search {queries[0]}   |   vidsearch info   |   vidsearch eval {data / 'test'}")
+    return report.to_json()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -118,7 +118,7 @@ class VideoSearch:
     # -- indexing ----------------------------------------------------------------------------------------
     def plan(self, items: list[SourceItem], report: IndexReport) -> list[tuple[SourceItem, str]]:
         """Drops what is already indexed unchanged (same id, same fingerprint); reports unreadable files."""
-        known = self.store.fingerprints() if self.store.exists() else {}
+        known = {i: row.fingerprint for i, row in self.store.catalogue().items()} if self.store.exists() else {}
         todo, seen = [], set()
         for item in items:
             if item.id in seen:
@@ -198,32 +198,39 @@ class VideoSearch:
         todo = self.plan(items, report)
         if on_plan:
             on_plan(len(todo))
-        batches = self.embed_items(todo, report, progress)
+        self.add_embedded(self.embed_items(todo, report, progress), report)
+        report.seconds = time.perf_counter() - start
+        return report
+
+    def add_embedded(self, batches: Iterable[list[Embedded]], report: IndexReport) -> None:
+        """Stores embedded videos; a new collection first fits its projection on all of them."""
         if not self.store.exists():
-            pending = [e for batch in batches for e in batch]  # a new collection fits its projection on them
+            pending = [e for batch in batches for e in batch]
             if not pending:
-                report.seconds = time.perf_counter() - start
-                return report
+                return
             self.store.create(self._new_spec(np.stack([e.embedding.vector for e in pending])))
             batches = [pending]
         for batch in batches:
             self._store(batch, report)
         self.store.flush()
-        report.seconds = time.perf_counter() - start
-        return report
 
     # -- querying ----------------------------------------------------------------------------------------
     def search(self, path: str | Path, k: int = 10) -> SearchResult:
         start = time.perf_counter()
-        projection = self.projection()  # fails fast, before decoding, when there is no collection
-        embedding = self.embed(path)
+        self.projection()  # fails fast, before decoding, when there is no collection
+        result = self.search_embedding(self.embed(path), k, query=str(path))
+        result.seconds = time.perf_counter() - start
+        return result
+
+    def search_embedding(self, embedding: Embedding, k: int = 10, query: str = "") -> SearchResult:
+        """Search with an already computed embedding (evaluation reuses one embedding across collections)."""
         try:
-            vector = projection.apply(embedding.vector)
+            vector = self.projection().apply(embedding.vector)
         except ProjectionMismatchError as e:
             raise StoreError(f"{e}; re-index the collection with this model") from e
         hits = self.store.search(vector[None], k)[0]
         tags = [{"label": t.label, "score": round(t.score, 6)} for t in embedding.tags]
-        return SearchResult(str(path), hits, tags, time.perf_counter() - start)
+        return SearchResult(query, hits, tags)
 
     def remove(self, ids: list[int]) -> int:
         removed = self.store.delete(ids)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from vidsearch.reduce import l2_normalise
-from vidsearch.store import CollectionSpec, IndexConfig, StoreError, StoreLockedError, VideoEntry, open_store
+from vidsearch.store import CollectionSpec, IndexConfig, Listing, StoreError, StoreLockedError, VideoEntry, open_store
 
 DIM = 32
 
@@ -50,7 +50,7 @@ def test_spec_round_trips_and_rows_are_kept(store):
     assert got[3].path == "/videos/3.mp4" and got[3].label == "label0" and got[3].fingerprint == "fp3"
     assert got[3].tags == [{"label": "abseiling", "score": 0.5}]
     assert np.allclose(got[3].vector, rows[3].vector, atol=1e-6)
-    assert store.fingerprints() == {e.id: e.fingerprint for e in rows}
+    assert store.catalogue() == {e.id: Listing(e.path, e.label, e.fingerprint) for e in rows}
 
 
 def test_upsert_replaces_and_delete_counts(store):

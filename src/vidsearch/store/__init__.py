@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .base import CollectionSpec, Hit, IndexConfig, StoreError, StoreLockedError, VectorStore, VideoEntry
+from .base import CollectionSpec, Hit, IndexConfig, Listing, StoreError, StoreLockedError, VectorStore, VideoEntry
 
 __all__ = [
-    "CollectionSpec", "Hit", "IndexConfig", "StoreError", "StoreLockedError", "VectorStore", "VideoEntry",
+    "CollectionSpec", "Hit", "IndexConfig", "Listing", "StoreError", "StoreLockedError", "VectorStore", "VideoEntry",
     "open_store",
 ]
 

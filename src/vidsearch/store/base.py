@@ -41,6 +41,15 @@ class VideoEntry:
     fingerprint: str = ""
 
 
+@dataclass(frozen=True)
+class Listing:
+    """A row without its vector: what incremental ingest, evaluation and removal by path need."""
+
+    path: str
+    label: str
+    fingerprint: str
+
+
 @dataclass
 class Hit:
     id: int
@@ -94,8 +103,8 @@ class VectorStore(ABC):
     def get(self, ids: list[int]) -> list[VideoEntry]: ...
 
     @abstractmethod
-    def fingerprints(self) -> dict[int, str]:
-        """id -> fingerprint of every row: what an incremental ingest compares against."""
+    def catalogue(self) -> dict[int, Listing]:
+        """id -> Listing of every row."""
 
     @abstractmethod
     def delete(self, ids: list[int]) -> int: ...

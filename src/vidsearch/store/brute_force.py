@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import CollectionSpec, Hit, StoreError, VectorStore, VideoEntry
+from .base import CollectionSpec, Hit, Listing, StoreError, VectorStore, VideoEntry
 
 
 class BruteForceStore(VectorStore):
@@ -105,8 +105,8 @@ class BruteForceStore(VectorStore):
     def get(self, ids: list[int]) -> list[VideoEntry]:
         return [self.rows[int(i)] for i in ids if int(i) in self.rows]
 
-    def fingerprints(self) -> dict[int, str]:
-        return {i: e.fingerprint for i, e in self.rows.items()}
+    def catalogue(self) -> dict[int, Listing]:
+        return {i: Listing(e.path, e.label, e.fingerprint) for i, e in self.rows.items()}
 
     def delete(self, ids: list[int]) -> int:
         self._cache = None

@@ -16,14 +16,16 @@ import logging
 import time
 
 import numpy as np
+from pymilvus import DataType, MilvusClient
 
-from .base import CollectionSpec, Hit, StoreError, StoreLockedError, VectorStore, VideoEntry
+from .base import CollectionSpec, Hit, Listing, StoreError, StoreLockedError, VectorStore, VideoEntry
 
 LITE_UNSUPPORTED_INDEXES = {"IVF_PQ", "DISKANN", "SCANN"}
 META_PROPERTY = "vidsearch.spec"
 PATH_MAX, LABEL_MAX = 4096, 512
 OUTPUT_FIELDS = ["id", "path", "label", "tags", "fingerprint"]
 
+# (after importing pymilvus, whose logging config would reset these levels)
 # Lite's query iterator asks for a timestamp Lite does not implement; both sides log it, harmlessly.
 logging.getLogger("pymilvus").setLevel(logging.ERROR)
 logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
@@ -52,15 +54,29 @@ def lite_lock_held(db: str) -> bool:
         os.close(fd)
 
 
-def _connect(db: str, token: str | None):
-    from pymilvus import MilvusClient
+def _restart_own_lite_server(db: str) -> bool:
+    """Stops this process's own Lite server for `db` if one runs (its connection went stale); True if so."""
+    import os
 
+    from milvus_lite.server_manager import server_manager_instance
+
+    if os.path.abspath(db) not in server_manager_instance._servers:
+        return False
+    server_manager_instance.release_server(db)
+    return True
+
+
+def _connect(db: str, token: str | None):
     lite_log = logging.getLogger("milvus_lite.server_manager")
     level = lite_log.level
     lite_log.setLevel(logging.CRITICAL)  # it logs a traceback for a held lock; we explain it instead
     try:
-        return MilvusClient(db, token=token or "")
+        # dedicated: closed with the store. A shared connection outlives its clients, keeps pinging, and
+        # Milvus Lite answers an idle pinger with GOAWAY "too_many_pings": the next open then fails.
+        return MilvusClient(db, token=token or "", dedicated=True)
     except Exception as e:
+        if not is_server_uri(db) and _restart_own_lite_server(db):
+            return MilvusClient(db, token=token or "", dedicated=True)
         if not is_server_uri(db) and lite_lock_held(db):
             raise StoreLockedError(
                 f"The database {db} is in use by another process (Milvus Lite allows one process per "
@@ -86,8 +102,6 @@ class MilvusStore(VectorStore):
         return self.client.has_collection(self.collection)
 
     def create(self, spec: CollectionSpec) -> None:
-        from pymilvus import DataType, MilvusClient
-
         index = spec.index
         if self.kind == "milvus-lite" and index.index_type.upper() in LITE_UNSUPPORTED_INDEXES:
             raise StoreError(
@@ -201,14 +215,14 @@ class MilvusStore(VectorStore):
             for r in rows
         ]
 
-    def fingerprints(self) -> dict[int, str]:
-        found: dict[int, str] = {}
+    def catalogue(self) -> dict[int, Listing]:
+        found: dict[int, Listing] = {}
         iterator = self.client.query_iterator(
-            self.collection, batch_size=4096, filter="id >= 0", output_fields=["fingerprint"]
+            self.collection, batch_size=4096, filter="id >= 0", output_fields=["path", "label", "fingerprint"]
         )
         try:
             while batch := iterator.next():
-                found.update({int(r["id"]): r["fingerprint"] for r in batch})
+                found.update({int(r["id"]): Listing(r["path"], r["label"], r["fingerprint"]) for r in batch})
         finally:
             iterator.close()
         return found

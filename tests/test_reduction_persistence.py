@@ -1,0 +1,56 @@
+"""The projection is stored with the collection: every process searches with the library's own matrix."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from vidsearch import ReduceConfig, Settings, VideoSearch
+from vidsearch.reduce import Projection, fit_projection
+from vidsearch.store import StoreError
+
+
+def cli(*args):
+    result = subprocess.run([sys.executable, "-m", "vidsearch", *args], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_reduced_collection_gives_the_same_results_in_a_new_process(library, tmp_path, embedder):
+    root, specs = library
+    db = str(tmp_path / "reduced.db")
+    assert cli("index", str(root), "--db", db, "--dim", "128", "--centre", "--json")["indexed"] == 20
+    info = cli("info", "--db", db, "--json")
+    assert info["dim"] == 128 and info["reduction"] == {"method": "random", "centred": True}
+    query = next((root / specs[5].motion).iterdir())  # a library video must find itself, at distance ~0
+    first = cli("search", str(query), "--db", db, "--json")
+    second = cli("search", str(query), "--db", db, "--json")
+    assert first == second
+    assert first["results"][0]["path"] == str(query.resolve()) and first["results"][0]["distance"] < 1e-3
+    with VideoSearch(settings=Settings(db=db), embedder=embedder) as engine:  # a third process: this one
+        here = engine.search(query).to_json()
+    assert [r["id"] for r in here["results"]] == [r["id"] for r in first["results"]]
+    assert [r["distance"] for r in here["results"]] == pytest.approx([r["distance"] for r in first["results"]], abs=2e-3)
+
+
+def test_settings_of_a_new_process_do_not_override_the_stored_projection(library, tmp_path, embedder):
+    root, _ = library
+    db = str(tmp_path / "pca.db")
+    with VideoSearch(settings=Settings(db=db, reduce=ReduceConfig(16, "pca")), embedder=embedder) as engine:
+        engine.index(root)
+        stored = engine.projection()
+    with VideoSearch(settings=Settings(db=db, reduce=ReduceConfig(64, "random")), embedder=embedder) as engine:
+        assert engine.info()["dim"] == 16 and engine.projection().method == "pca"
+        assert (engine.projection().matrix == stored.matrix).all()
+
+
+def test_a_projection_that_does_not_fit_the_model_is_a_clear_error(library, tmp_path, embedder):
+    root, specs = library
+    engine = VideoSearch(settings=Settings(db="memory://"), embedder=embedder)
+    engine.index(root)
+    spec = engine.store.spec()
+    spec.meta["projection"] = fit_projection(None, 512, 64, "random").to_json()  # as if built by another model
+    with pytest.raises(StoreError, match="re-index"):
+        engine.search(next((root / specs[0].motion).iterdir()))
+    assert Projection.from_json(spec.meta["projection"]).input_dim == 512
