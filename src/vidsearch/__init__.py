@@ -1,7 +1,25 @@
 """vidsearch: reverse video search, offline on a CPU. decode -> I3D -> reduce -> Milvus -> search."""
 
-from .config import ReduceConfig, Settings
-from .engine import IndexReport, SearchResult, VideoSearch
+from __future__ import annotations
 
-__all__ = ["IndexReport", "ReduceConfig", "SearchResult", "Settings", "VideoSearch"]
+from typing import TYPE_CHECKING
+
 __version__ = "0.1.0"
+__all__ = ["IndexReport", "IngestConfig", "ReduceConfig", "SearchResult", "Settings", "VideoSearch"]
+
+if TYPE_CHECKING:
+    from .config import IngestConfig, ReduceConfig, Settings
+    from .engine import IndexReport, SearchResult, VideoSearch
+
+
+def __getattr__(name: str):
+    """Lazy: decode worker processes import `vidsearch.video` without paying for torch and pymilvus."""
+    if name in ("IngestConfig", "ReduceConfig", "Settings"):
+        from . import config
+
+        return getattr(config, name)
+    if name in ("IndexReport", "SearchResult", "VideoSearch"):
+        from . import engine
+
+        return getattr(engine, name)
+    raise AttributeError(f"module 'vidsearch' has no attribute {name!r}")

@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .config import ReduceConfig, Settings
-from .engine import Embedded, IndexReport, VideoSearch
+from .engine import VideoSearch
+from .ingest import Embedded, IndexReport
 from .evaluate import evaluate, query_files
 from .model import Embedder, Embedding
 from .sources import read_source

@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from .config import DB_ENV, ReduceConfig, Settings, default_db
 from .model import WeightsNotFoundError
 from .sources import SourceError
 from .store import IndexConfig, StoreError
-from .video import DecodeOptions, VideoDecodeError
+from .ingest import StrictModeError
+from .video import VideoDecodeError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -21,7 +23,17 @@ def _settings(args: argparse.Namespace) -> Settings:
     if args.token:
         settings.token = args.token
     if getattr(args, "frames", None):
-        settings.decode = DecodeOptions(num_frames=args.frames)
+        settings.decode = replace(settings.decode, num_frames=args.frames)
+    if getattr(args, "max_pixels", None):
+        settings.decode = replace(settings.decode, max_pixels=args.max_pixels)
+    if getattr(args, "max_seconds", None):
+        settings.decode = replace(settings.decode, max_seconds=args.max_seconds)
+    if getattr(args, "workers", None) is not None:
+        settings.ingest.workers = args.workers
+    if getattr(args, "insert_batch", None):
+        settings.ingest.insert_batch = args.insert_batch
+    if getattr(args, "decode_timeout", None):
+        settings.ingest.decode_timeout = args.decode_timeout
     if getattr(args, "nlist", None) or getattr(args, "index_type", None):
         settings.index = IndexConfig(index_type=args.index_type or "IVF_FLAT", nlist=args.nlist or 400)
     if getattr(args, "nprobe", None):
@@ -70,7 +82,7 @@ class Progress:
 def cmd_index(args) -> int:
     with _engine(args) as engine:
         progress = Progress(args.quiet)
-        report = engine.index(args.source, progress=progress, on_plan=progress.plan)
+        report = engine.index(args.source, progress=progress, on_plan=progress.plan, strict=args.strict, prune=args.prune)
         if args.report:
             Path(args.report).write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
         if args.json:
@@ -78,7 +90,8 @@ def cmd_index(args) -> int:
         else:
             print(f"indexed {report.indexed}, skipped {report.skipped} (unchanged), failed {len(report.failed)} "
                   f"of {report.total} in {report.seconds:.1f} s ({report.rate:.2f} clips/s) -> "
-                  f"{engine.store.location} [{engine.settings.collection}]")
+                  f"{engine.store.location} [{engine.settings.collection}]"
+                  + (f"; pruned {report.removed} whose files are gone" if args.prune else ""))
             for f in report.failed:
                 print(f"  FAILED [{f.stage}] {f.path}: {f.error}: {f.message}")
     return EXIT_PARTIAL if report.failed else EXIT_OK
@@ -110,10 +123,11 @@ def cmd_info(args) -> int:
 
 
 def cmd_remove(args) -> int:
+    targets = [int(t) if t.isdigit() else t for t in args.targets]
     with _engine(args) as engine:
-        removed = engine.remove(args.ids)
-    print(f"removed {removed} of {len(args.ids)}")
-    return EXIT_OK if removed == len(args.ids) else EXIT_PARTIAL
+        removed = engine.remove(targets)
+    print(f"removed {removed} of {len(targets)}")
+    return EXIT_OK if removed == len(targets) else EXIT_PARTIAL
 
 
 def cmd_demo(args) -> int:
@@ -195,6 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--nlist", type=int, help="IVF clusters (default 400)")
     p.add_argument("--nprobe", type=int, help="IVF clusters searched (default 32)")
     p.add_argument("--report", help="write the JSON report (with every failure) to this file")
+    p.add_argument("--workers", type=int, help="decoding processes (default: CPU cores; 0 = in this process)")
+    p.add_argument("--insert-batch", type=int, help="rows per insert (default 32; a killed run redoes at most this many)")
+    p.add_argument("--decode-timeout", type=float, help="seconds one file may take to decode (default 120)")
+    p.add_argument("--max-pixels", type=int, help="refuse frames larger than this many pixels (default 8192x4320)")
+    p.add_argument("--max-seconds", type=float, help="refuse videos longer than this (default 6 h)")
+    p.add_argument("--strict", action="store_true", help="stop at the first failure (exit 1)")
+    p.add_argument("--prune", action="store_true", help="also remove entries whose files are gone")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_index)
 
@@ -231,8 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default="demo-data", help="where the demo library is built (default ./demo-data)")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("remove", parents=[common], help="delete videos by id")
-    p.add_argument("ids", nargs="+", type=int)
+    p = sub.add_parser("remove", parents=[common], help="delete videos by id or path")
+    p.add_argument("targets", nargs="+", metavar="ID|PATH")
     p.set_defaults(func=cmd_remove)
     return parser
 
@@ -241,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (StoreError, SourceError, VideoDecodeError, WeightsNotFoundError, ValueError) as e:
+    except (StoreError, SourceError, VideoDecodeError, WeightsNotFoundError, StrictModeError, ValueError) as e:
         print(f"vidsearch: error: {e}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

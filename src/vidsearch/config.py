@@ -27,6 +27,17 @@ class ReduceConfig:
 
 
 @dataclass
+class IngestConfig:
+    """How `index` runs: decode workers (processes), inference batch, insert batch, per-file timeout."""
+
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)  # 0: decode in this process
+    batch_size: int = 4  # clips per forward pass
+    insert_batch: int = 32  # rows per insert: a killed run loses at most this many embeddings
+    decode_timeout: float = 120.0  # seconds one file may take to decode
+    prefetch: int = 2  # files queued per worker
+
+
+@dataclass
 class Settings:
     db: str = field(default_factory=default_db)
     collection: str = "videos"
@@ -35,5 +46,5 @@ class Settings:
     precision: str | None = None  # None/auto: bf16 where the CPU has it natively, else fp32
     index: IndexConfig = field(default_factory=IndexConfig)
     reduce: ReduceConfig = field(default_factory=ReduceConfig)
-    batch_size: int = 4  # clips per forward pass
+    ingest: IngestConfig = field(default_factory=IngestConfig)
     top_k_tags: int = 5

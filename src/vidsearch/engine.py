@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -12,40 +12,10 @@ import numpy as np
 from .config import Settings
 from .model import Embedder, Embedding
 from .reduce import Projection, ProjectionMismatchError, fit_projection
-from .sources import SourceItem, fingerprint, read_source
-from .store import CollectionSpec, Hit, StoreError, VectorStore, VideoEntry, open_store
-from .video import DecodeOptions, VideoDecodeError, decode_clip
-
-
-@dataclass
-class Failure:
-    path: str
-    stage: str  # open | decode | embed | store
-    error: str
-    message: str
-
-    def to_json(self) -> dict:
-        return {"path": self.path, "stage": self.stage, "error": self.error, "message": self.message}
-
-
-@dataclass
-class IndexReport:
-    indexed: int = 0
-    skipped: int = 0  # already in the collection, unchanged
-    failed: list[Failure] = field(default_factory=list)
-    seconds: float = 0.0
-    total: int = 0
-
-    @property
-    def rate(self) -> float:
-        return self.indexed / self.seconds if self.seconds else 0.0
-
-    def to_json(self) -> dict:
-        return {
-            "total": self.total, "indexed": self.indexed, "skipped": self.skipped,
-            "failed": [f.to_json() for f in self.failed], "seconds": round(self.seconds, 3),
-            "clips_per_second": round(self.rate, 3),
-        }
+from .ingest import Embedded, IndexReport, add_embedded, run_ingest
+from .sources import SourceItem, read_source
+from .store import CollectionSpec, Hit, StoreError, VectorStore, open_store
+from .video import DecodeOptions, decode_clip
 
 
 @dataclass
@@ -57,17 +27,6 @@ class SearchResult:
 
     def to_json(self) -> dict:
         return {"query": self.query, "results": [h.to_json() for h in self.results], "tags": self.tags}
-
-
-@dataclass
-class Embedded:
-    item: SourceItem
-    embedding: Embedding
-    fingerprint: str
-
-
-def failure_of(path: Path | str, stage: str, error: BaseException) -> Failure:
-    return Failure(str(path), stage, type(error).__name__, str(error))
 
 
 class VideoSearch:
@@ -104,7 +63,7 @@ class VideoSearch:
         clip = decode_clip(path, self.decode_options())
         return self.embedder.embed(clip.frames)
 
-    def _new_spec(self, features: np.ndarray) -> CollectionSpec:
+    def new_spec(self, features: np.ndarray | None) -> CollectionSpec:
         r = self.settings.reduce
         projection = fit_projection(features, self.embedder.dim, r.dim, r.method, r.centre, r.seed)
         meta = {
@@ -116,103 +75,18 @@ class VideoSearch:
         return CollectionSpec(dim=projection.output_dim, index=self.settings.index, meta=meta)
 
     # -- indexing ----------------------------------------------------------------------------------------
-    def plan(self, items: list[SourceItem], report: IndexReport) -> list[tuple[SourceItem, str]]:
-        """Drops what is already indexed unchanged (same id, same fingerprint); reports unreadable files."""
-        known = {i: row.fingerprint for i, row in self.store.catalogue().items()} if self.store.exists() else {}
-        todo, seen = [], set()
-        for item in items:
-            if item.id in seen:
-                report.failed.append(Failure(str(item.path), "open", "DuplicateId", f"id {item.id} appears twice in the source"))
-                continue
-            seen.add(item.id)
-            try:
-                fp = fingerprint(item.path)
-            except OSError as e:
-                reason = VideoDecodeError(item.path, "missing" if not item.path.exists() else "not_video", str(e))
-                report.failed.append(failure_of(item.path, "open", reason))
-                continue
-            if known.get(item.id) == fp:
-                report.skipped += 1
-            else:
-                todo.append((item, fp))
-        return todo
-
-    def embed_items(self, todo: list[tuple[SourceItem, str]], report: IndexReport,
-                    progress: Callable[[int], None] | None = None):
-        """Yields batches of Embedded, decoding one file at a time (issue #4 makes this parallel)."""
-        options, batch = self.decode_options(), []
-        for item, fp in todo:
-            try:
-                clip = decode_clip(item.path, options)
-            except VideoDecodeError as e:
-                report.failed.append(failure_of(item.path, "decode", e))
-                if progress:
-                    progress(1)
-                continue
-            batch.append((item, fp, clip.frames))
-            if len(batch) >= self.settings.batch_size:
-                yield self._embed_batch(batch, report, progress)
-                batch = []
-        if batch:
-            yield self._embed_batch(batch, report, progress)
-
-    def _embed_batch(self, batch, report: IndexReport, progress) -> list[Embedded]:
-        try:
-            embeddings = self.embedder.embed_batch([frames for _, _, frames in batch])
-        except Exception:  # noqa: BLE001 - one bad clip must not sink its batch: retry clip by clip
-            embeddings = []
-            for item, _, frames in batch:
-                try:
-                    embeddings.append(self.embedder.embed(frames))
-                except Exception as single:  # noqa: BLE001 - reported, the run goes on
-                    report.failed.append(failure_of(item.path, "embed", single))
-                    embeddings.append(None)
-        if progress:
-            progress(len(batch))
-        return [Embedded(item, emb, fp) for (item, fp, _), emb in zip(batch, embeddings) if emb is not None]
-
-    def _store(self, embedded: list[Embedded], report: IndexReport) -> None:
-        if not embedded:
-            return
-        projection = self.projection()
-        vectors = projection.apply(np.stack([e.embedding.vector for e in embedded]))
-        entries = [
-            VideoEntry(e.item.id, str(e.item.path.resolve()), e.item.label, v,
-                       [{"label": t.label, "score": round(t.score, 6)} for t in e.embedding.tags], e.fingerprint)
-            for e, v in zip(embedded, vectors)
-        ]
-        try:
-            self.store.upsert(entries)
-            report.indexed += len(entries)
-        except StoreError:
-            raise
-        except Exception as e:  # noqa: BLE001 - a rejected batch is reported, the run goes on
-            report.failed.extend(failure_of(x.path, "store", e) for x in entries)
-
     def index(self, source: str | Path | list[SourceItem], progress: Callable[[int], None] | None = None,
-              on_plan: Callable[[int], None] | None = None) -> IndexReport:
-        """Adds (or updates) every video of `source`; bad videos are reported in the result, not raised."""
-        start = time.perf_counter()
+              on_plan: Callable[[int], None] | None = None, strict: bool = False, prune: bool = False) -> IndexReport:
+        """Adds (or updates) every video of `source`; bad videos are reported in the result, not raised.
+
+        Unchanged videos already in the collection are skipped, changed ones replaced; `prune` also removes
+        entries whose files are gone; `strict` stops at the first failure (StrictModeError).
+        """
         items = read_source(source) if not isinstance(source, list) else source
-        report = IndexReport(total=len(items))
-        todo = self.plan(items, report)
-        if on_plan:
-            on_plan(len(todo))
-        self.add_embedded(self.embed_items(todo, report, progress), report)
-        report.seconds = time.perf_counter() - start
-        return report
+        return run_ingest(self, items, progress, on_plan, strict=strict, prune_missing=prune)
 
     def add_embedded(self, batches: Iterable[list[Embedded]], report: IndexReport) -> None:
-        """Stores embedded videos; a new collection first fits its projection on all of them."""
-        if not self.store.exists():
-            pending = [e for batch in batches for e in batch]
-            if not pending:
-                return
-            self.store.create(self._new_spec(np.stack([e.embedding.vector for e in pending])))
-            batches = [pending]
-        for batch in batches:
-            self._store(batch, report)
-        self.store.flush()
+        add_embedded(self, batches, report)
 
     # -- querying ----------------------------------------------------------------------------------------
     def search(self, path: str | Path, k: int = 10) -> SearchResult:
@@ -232,7 +106,12 @@ class VideoSearch:
         tags = [{"label": t.label, "score": round(t.score, 6)} for t in embedding.tags]
         return SearchResult(query, hits, tags)
 
-    def remove(self, ids: list[int]) -> int:
+    def remove(self, targets: list[int | str | Path]) -> int:
+        """Deletes entries by id, or by path (the path as indexed, resolved). Returns how many were removed."""
+        paths = {str(Path(t).resolve()) for t in targets if not isinstance(t, int)}
+        ids = [t for t in targets if isinstance(t, int)]
+        if paths:
+            ids += [i for i, row in self.store.catalogue().items() if row.path in paths]
         removed = self.store.delete(ids)
         self.store.flush()
         return removed

@@ -9,6 +9,7 @@ from vidsearch.video import DecodeOptions, VideoDecodeError, decode_clip, unifor
 from vidsearch.video.encode import Encoding
 
 WEBM = dict(ENCODINGS)[".webm"]
+N = DecodeOptions().num_frames
 
 
 def test_uniform_positions_include_both_ends():
@@ -20,7 +21,7 @@ def test_uniform_positions_include_both_ends():
 def test_every_container_gives_evenly_spread_frames(tmp_path, suffix, encoding):
     spec = ClipSpec("move_right", seed=3, width=200, height=150, fps=25, seconds=2.0)
     clip = decode_clip(make_video(tmp_path / f"v{suffix}", spec, encoding))
-    assert clip.frames.shape == (8, 224, 224, 3) and clip.frames.dtype == np.uint8
+    assert clip.frames.shape == (N, 224, 224, 3) and clip.frames.dtype == np.uint8
     assert clip.timestamps[0] == pytest.approx(0.0, abs=0.05)
     assert clip.timestamps[-1] == pytest.approx(2.0 - 1 / 25, abs=0.05)
     steps = np.diff(clip.timestamps)
@@ -34,7 +35,7 @@ def test_webm_reports_zero_frames_but_decodes(tmp_path):
     path = make_video(tmp_path / "v.webm", ClipSpec("zoom_in", seed=1, width=160, height=120, seconds=1.0), WEBM)
     with av.open(str(path)) as container:
         assert container.streams.video[0].frames == 0  # the container's count lies
-    assert decode_clip(path).frames.shape[0] == 8
+    assert decode_clip(path).frames.shape[0] == N
 
 
 def test_frames_are_upright_rgb_centre_crops(tmp_path):
@@ -65,7 +66,7 @@ def test_short_file_decodes_straight(tmp_path):
 def test_one_frame_video_repeats_its_frame(tmp_path):
     path = make_video(tmp_path / "one.mp4", ClipSpec("move_up", seed=1, width=96, height=64, fps=25, seconds=0.04))
     clip = decode_clip(path)
-    assert clip.frames.shape[0] == 8 and all((f == clip.frames[0]).all() for f in clip.frames)
+    assert clip.frames.shape[0] == N and all((f == clip.frames[0]).all() for f in clip.frames)
 
 
 def _expect(path: Path, reason: str, options: DecodeOptions = DecodeOptions()):
@@ -118,7 +119,7 @@ def test_truncated_file_is_used_when_most_of_it_decodes(tmp_path):
     spec = ClipSpec("move_left", seed=5, width=160, height=120, fps=25, seconds=4.0, noise=6)
     full = make_video(tmp_path / "full.mkv", spec, mkv)
     clip = decode_clip(_truncated_copy(full, tmp_path / "cut80.mkv", 0.8))
-    assert clip.truncated and clip.frames.shape[0] == 8
+    assert clip.truncated and clip.frames.shape[0] == N
     assert 0.5 * 4.0 < clip.timestamps[-1] < 4.0 - 0.1  # spread over the part that decodes
     error = _expect(_truncated_copy(full, tmp_path / "cut20.mkv", 0.2), "truncated")
     assert "of 4.00 s" in error.cause

@@ -11,8 +11,11 @@ Traps handled here, each measured on this project's machines:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import sys
 import time
 
 import numpy as np
@@ -31,6 +34,20 @@ logging.getLogger("pymilvus").setLevel(logging.ERROR)
 logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
 
 
+@contextlib.contextmanager
+def native_stdout_to_stderr():
+    """Milvus Lite's index builder prints warnings ("WARNING clustering ...") on file descriptor 1, which
+    would corrupt `--json` output: send that descriptor to stderr while Lite works."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def is_server_uri(db: str) -> bool:
     return db.startswith(("http://", "https://", "tcp://", "grpc://"))
 
@@ -38,7 +55,6 @@ def is_server_uri(db: str) -> bool:
 def lite_lock_held(db: str) -> bool:
     """True when another process holds Milvus Lite's advisory lock on the database directory."""
     import fcntl
-    import os
 
     lock = os.path.join(db, "LOCK")
     if not os.path.exists(lock):
@@ -54,10 +70,22 @@ def lite_lock_held(db: str) -> bool:
         os.close(fd)
 
 
+_lite_users: dict[str, int] = {}  # open MilvusStores per Lite database in this process
+
+
+def _release_lite(db: str) -> None:
+    """The last store of a Lite database closes: stop its in-process server, which frees the directory lock
+    for other processes (pymilvus would keep it until this process exits)."""
+    path = os.path.abspath(db)
+    _lite_users[path] = _lite_users.get(path, 1) - 1
+    if _lite_users[path] <= 0:
+        from milvus_lite.server_manager import server_manager_instance
+
+        server_manager_instance.release_server(path)
+
+
 def _restart_own_lite_server(db: str) -> bool:
     """Stops this process's own Lite server for `db` if one runs (its connection went stale); True if so."""
-    import os
-
     from milvus_lite.server_manager import server_manager_instance
 
     if os.path.abspath(db) not in server_manager_instance._servers:
@@ -94,8 +122,13 @@ class MilvusStore(VectorStore):
         self.kind = "milvus-server" if is_server_uri(db) else "milvus-lite"
         self.client = _connect(db, token)
         self._spec: CollectionSpec | None = None
+        self._quiet = contextlib.nullcontext if self.kind == "milvus-server" else native_stdout_to_stderr
+        if self.kind == "milvus-lite":
+            _lite_users[os.path.abspath(db)] = _lite_users.get(os.path.abspath(db), 0) + 1
+        self._closed = False
         if self.exists():
-            self.client.load_collection(collection)
+            with self._quiet():
+                self.client.load_collection(collection)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     def exists(self) -> bool:
@@ -122,9 +155,10 @@ class MilvusStore(VectorStore):
             metric_type=index.metric,
             params={"params": index.build_params()},  # nested: Lite drops them otherwise
         )
-        self.client.create_collection(
-            self.collection, schema=schema, index_params=params, consistency_level="Strong"
-        )
+        with self._quiet():
+            self.client.create_collection(
+                self.collection, schema=schema, index_params=params, consistency_level="Strong"
+            )
         self.client.alter_collection_properties(self.collection, properties={META_PROPERTY: json.dumps(spec.to_json())})
         self._spec = spec
 
@@ -134,7 +168,12 @@ class MilvusStore(VectorStore):
         self._spec = None
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         self.client.close()
+        if self.kind == "milvus-lite":
+            _release_lite(self.location)
 
     def spec(self) -> CollectionSpec:
         if self._spec is None:
@@ -161,11 +200,13 @@ class MilvusStore(VectorStore):
             }
             for e in entries
         ]
-        self.client.upsert(self.collection, rows)
+        with self._quiet():
+            self.client.upsert(self.collection, rows)
 
     def flush(self, timeout: float = 120.0) -> None:
         """Seals what was written and waits until the index covers every row (a server indexes lazily)."""
-        self.client.flush(self.collection)
+        with self._quiet():
+            self.client.flush(self.collection)
         deadline = time.monotonic() + timeout
         total = self.count()
         while time.monotonic() < deadline:

@@ -9,7 +9,7 @@ first: it gives the true time range and the keyframes, and decides between decod
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import av
@@ -23,13 +23,17 @@ from .transform import to_model_frame
 class DecodeOptions:
     """How a video becomes frames. `num_frames` is the sampling density (see README for why 8)."""
 
-    num_frames: int = 8
+    num_frames: int = 16
     size: int = 224  # centre crop
     short_side: int = 256  # resize before cropping (the model's training recipe)
     seek_min_seconds: float = 20.0  # shorter files decode straight through (seeking costs more there)
     min_truncated_fraction: float = 0.5  # a truncated file is used if at least this much of it decodes
     max_pixels: int = 8192 * 4320  # guardrail, checked before decoding
     max_seconds: float = 6 * 3600.0  # guardrail, checked before decoding
+    threads: int = 0  # decoder threads; 0 lets FFmpeg choose (parallel workers use 1 each)
+
+    def with_threads(self, threads: int) -> "DecodeOptions":
+        return replace(self, threads=threads)
 
 
 @dataclass
@@ -76,11 +80,11 @@ def _packet_times(container: av.container.InputContainer, stream: av.video.strea
     return _Packets(sorted(times), sorted(keys), complete)
 
 
-def _open(path: Path) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
+def _open(path: Path, threads: int = 0) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
     if not path.exists():
         raise VideoDecodeError(path, "missing", "no such file")
-    if path.is_dir():
-        raise VideoDecodeError(path, "not_video", "is a directory")
+    if not path.is_file():  # a directory, a FIFO (would block forever), a device
+        raise VideoDecodeError(path, "not_video", "is a directory" if path.is_dir() else "not a regular file")
     if path.stat().st_size == 0:
         raise VideoDecodeError(path, "empty", "file has 0 bytes")
     try:
@@ -95,6 +99,7 @@ def _open(path: Path) -> tuple[av.container.InputContainer, av.video.stream.Vide
         raise VideoDecodeError(path, "not_video", f"a still image ({container.format.name})")
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"
+    stream.codec_context.thread_count = threads
     return container, stream
 
 
@@ -159,7 +164,7 @@ def decode_clip(path: str | os.PathLike, options: DecodeOptions = DecodeOptions(
     decodes, and the clip says `truncated=True`.
     """
     path = Path(path)
-    container, stream = _open(path)
+    container, stream = _open(path, options.threads)
     try:
         width, height = stream.codec_context.width, stream.codec_context.height
         if width * height > options.max_pixels:

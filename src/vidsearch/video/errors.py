@@ -15,3 +15,6 @@ class VideoDecodeError(Exception):
     def __init__(self, path: str | Path, reason: str, cause: str = ""):
         self.path, self.reason, self.cause = str(path), reason, cause
         super().__init__(f"{self.path}: {reason}" + (f" ({cause})" if cause else ""))
+
+    def __reduce__(self):  # crosses process boundaries (decode workers)
+        return (VideoDecodeError, (self.path, self.reason, self.cause))

@@ -1,0 +1,56 @@
+"""What an ingest run tells its caller: counts, rate and every failure with its stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Failure:
+    path: str
+    stage: str  # open | decode | embed | store
+    error: str  # exception type, e.g. VideoDecodeError
+    message: str
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "stage": self.stage, "error": self.error, "message": self.message}
+
+
+def failure_of(path: Path | str, stage: str, error: BaseException) -> Failure:
+    return Failure(str(path), stage, type(error).__name__, str(error))
+
+
+class StrictModeError(RuntimeError):
+    """--strict: the first failure ends the run."""
+
+    def __init__(self, failure: Failure):
+        self.failure = failure
+        super().__init__(f"stopped at the first failure (--strict): [{failure.stage}] {failure.path}: {failure.message}")
+
+
+@dataclass
+class IndexReport:
+    indexed: int = 0
+    skipped: int = 0  # already in the collection, unchanged
+    failed: list[Failure] = field(default_factory=list)
+    seconds: float = 0.0
+    total: int = 0
+    removed: int = 0  # --prune: entries whose files are gone
+    strict: bool = False
+
+    def fail(self, failure: Failure) -> None:
+        self.failed.append(failure)
+        if self.strict:
+            raise StrictModeError(failure)
+
+    @property
+    def rate(self) -> float:
+        return self.indexed / self.seconds if self.seconds else 0.0
+
+    def to_json(self) -> dict:
+        return {
+            "total": self.total, "indexed": self.indexed, "skipped": self.skipped, "removed": self.removed,
+            "failed": [f.to_json() for f in self.failed], "seconds": round(self.seconds, 3),
+            "clips_per_second": round(self.rate, 3),
+        }
