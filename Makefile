@@ -15,6 +15,7 @@ test: install-test
 
 bench: install
 	$(BIN)/python benchmarks/embed_speed.py
+	$(BIN)/python benchmarks/ingest_throughput.py
 
 install: $(STAMP)
 
@@ -30,9 +31,12 @@ $(STAMP): pyproject.toml
 
 install-test: $(TEST_STAMP)
 
+# The browser test drives Debian's Chromium (a downloaded browser build cannot work offline).
 $(TEST_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test]'
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 	touch $@
 
 clean:
-	rm -rf $(VENV) demo-data vidsearch.db
+	rm -rf $(VENV) demo-data vidsearch.db vidsearch-server test-artifacts

@@ -21,9 +21,12 @@ from .sources import read_source
 from .video import DecodeOptions, VideoDecodeError, decode_clip
 
 
+DEFAULT_FRAMES = DecodeOptions().num_frames
+
+
 @dataclass(frozen=True)
 class BenchConfig:
-    frames: int = 8
+    frames: int = DEFAULT_FRAMES
     dim: int | None = None
     method: str = "none"
     centre: bool = False
@@ -37,7 +40,7 @@ class BenchConfig:
 def default_configs(dims: tuple[int, ...] = (256, 128, 64), frames: tuple[int, ...] = (8, 16, 32)) -> list[BenchConfig]:
     configs = [BenchConfig()]
     configs += [BenchConfig(dim=d, method=m) for m in ("random", "pca") for d in dims]
-    configs += [BenchConfig(frames=f) for f in frames if f != 8]
+    configs += [BenchConfig(frames=f) for f in frames if f != DEFAULT_FRAMES]
     configs += [BenchConfig(centre=True), BenchConfig(dim=128, method="random", centre=True)]
     return configs
 
@@ -126,7 +129,8 @@ def plot(rows: list[BenchRow], path: Path, title: str) -> None:
     for ax, metric in zip(axes, ("mHR", "mAP")):
         for method, style in (("random", "o-"), ("pca", "s--")):
             points = sorted((r.config.dim, r.metrics[metric]) for r in rows
-                            if r.config.method == method and not r.config.centre and r.config.frames == 8 and r.metrics)
+                            if r.config.method == method and not r.config.centre and r.config.frames == DEFAULT_FRAMES
+                            and r.metrics)
             if full:
                 points.append((1024, full.metrics[metric]))
             if points:

@@ -178,6 +178,25 @@ def cmd_bench(args) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args) -> int:
+    import os
+
+    import uvicorn
+
+    from .server.app import ServerConfig, create_app
+
+    token = args.api_token or os.environ.get("VIDSEARCH_API_TOKEN")
+    config = ServerConfig(token=token, max_upload_bytes=args.max_upload_mb << 20, data_dir=Path(args.data_dir))
+    engine = _engine(args)  # owns a Milvus Lite database for as long as it runs
+    print(f"vidsearch serving {engine.store.location} [{engine.settings.collection}] on http://{args.host}:{args.port}"
+          + (" (write endpoints need the token)" if token else ""), file=sys.stderr)
+    try:
+        uvicorn.run(create_app(engine, config), host=args.host, port=args.port, log_level="warning")
+    finally:
+        engine.close()
+    return EXIT_OK
+
+
 def _common(suppress: bool) -> argparse.ArgumentParser:
     """Global options, accepted before or after the command (after wins; subcommands never reset them)."""
     default = (lambda value: argparse.SUPPRESS) if suppress else (lambda value: value)
@@ -247,6 +266,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=10)
     p.add_argument("--out", help="where bench.md/.json/.png go (default DATASET/bench)")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("serve", parents=[common], help="web page and HTTP API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--api-token", help="token the write endpoints require (or $VIDSEARCH_API_TOKEN)")
+    p.add_argument("--max-upload-mb", type=int, default=200)
+    p.add_argument("--data-dir", default="vidsearch-server", help="uploaded videos and preview cache")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", parents=[common], help="build a small library, index it, search it")
     p.add_argument("--data", default="demo-data", help="where the demo library is built (default ./demo-data)")

@@ -26,7 +26,10 @@ def to_model_frame(frame: av.VideoFrame, short_side: int = 256, size: int = 224)
         new_h, new_w = resized_shape(h, w, short_side)
     else:
         new_w, new_h = resized_shape(w, h, short_side)
-    image = frame.to_ndarray(width=new_w, height=new_h, format="rgb24", interpolation="AREA")
+    # AREA averages every source pixel (no aliasing) for big reductions; BILINEAR is 1.8x cheaper and as
+    # good when shrinking by less than half (360p -> 256)
+    interpolation = "AREA" if new_w * 2 < w else "BILINEAR"
+    image = frame.to_ndarray(width=new_w, height=new_h, format="rgb24", interpolation=interpolation)
     if quarter_turns:
         image = np.rot90(image, k=quarter_turns)
     return np.ascontiguousarray(centre_crop(image, size))

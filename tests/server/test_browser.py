@@ -1,0 +1,125 @@
+"""The web page in a real headless Chromium against `vidsearch serve` (a real process owning a Milvus Lite db)."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(library, tmp_path_factory):
+    root, specs = library
+    work = tmp_path_factory.mktemp("served")
+    db = str(work / "web.db")
+    index = subprocess.run([sys.executable, "-m", "vidsearch", "index", str(root), "--db", db, "--quiet"],
+                           capture_output=True, text=True, timeout=600)
+    assert index.returncode == 0, index.stderr
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "vidsearch", "serve", "--db", db, "--port", str(port),
+                               "--data-dir", str(work / "data")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        server.kill()
+        pytest.fail(f"server did not start: {server.stderr.read().decode()[-2000:]}")
+    yield url, db, root, specs
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def test_indexing_into_a_database_the_server_owns_is_explained(served):
+    _, db, root, _ = served
+    result = subprocess.run([sys.executable, "-m", "vidsearch", "index", str(root), "--db", db],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1 and "in use by another process" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.fixture()
+def browser(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    assert chromium and driver_path, "install Debian's chromium and chromium-driver (make test does)"
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1100"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    yield driver
+    driver.quit()
+
+
+def choose(browser, path):
+    """What the file picker does: WebDriver types the path into the (hidden) file input."""
+    from selenium.webdriver.common.by import By
+
+    file_input = browser.find_element(By.ID, "file")
+    browser.execute_script("arguments[0].hidden = false", file_input)
+    file_input.send_keys(str(path))
+    browser.execute_script("arguments[0].hidden = true", file_input)
+
+
+def test_upload_shows_the_right_video_first(served, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.conftest import make_video
+
+    url, _, _, specs = served
+    query = make_video(tmp_path / "my query.mp4", specs[6], transform=lambda f: f[8:-8, 10:-10])
+    browser.get(url)
+    wait = WebDriverWait(browser, 120)
+    wait.until(lambda d: "20 videos indexed" in d.find_element(By.ID, "stats").text)
+    choose(browser, query)
+    wait.until(ready.visibility_of_element_located((By.CSS_SELECTOR, "#results .card")))
+    cards = browser.find_elements(By.CSS_SELECTOR, "#results .card")
+    assert len(cards) == 10
+    assert cards[0].find_element(By.CLASS_NAME, "label").text == specs[6].motion
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#tags li")) == 5
+    assert not browser.find_element(By.ID, "status").is_displayed()  # the spinner is gone
+    wait.until(lambda d: d.execute_script(
+        "return [...document.querySelectorAll('#results img')].slice(0, 4).every(i => i.complete && i.naturalWidth > 0)"))
+    time.sleep(0.5)
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "web-search.png"))
+    cards[0].click()
+    wait.until(lambda d: d.execute_script("return document.getElementById('player').open"))
+    src = browser.find_element(By.ID, "player-video").get_attribute("src")
+    assert src.endswith(f"/api/videos/{cards[0].get_attribute('data-id')}/file")
+    assert httpx.get(src, headers={"Range": "bytes=0-15"}).status_code == 206
+
+
+def test_error_state_for_a_non_video(served, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url = served[0]
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("definitely not a video\n" * 20)
+    browser.get(url)
+    choose(browser, bad)
+    WebDriverWait(browser, 60).until(lambda d: d.find_element(By.ID, "error").is_displayed())
+    assert "not a video" in browser.find_element(By.ID, "error").text
