@@ -54,3 +54,19 @@ def test_a_projection_that_does_not_fit_the_model_is_a_clear_error(library, tmp_
     with pytest.raises(StoreError, match="re-index"):
         engine.search(next((root / specs[0].motion).iterdir()))
     assert Projection.from_json(spec.meta["projection"]).input_dim == 512
+
+
+def test_centring_is_automatic_for_a_large_enough_first_index(library, embedder, monkeypatch):
+    import vidsearch.engine
+
+    root, _ = library
+    small = VideoSearch(settings=Settings(db="memory://"), embedder=embedder)
+    small.index(root)
+    assert small.info()["reduction"]["centred"] is False  # 20 videos: too few to estimate a mean
+    monkeypatch.setattr(vidsearch.engine, "CENTRE_MIN_VIDEOS", 10)
+    large = VideoSearch(settings=Settings(db="memory://"), embedder=embedder)
+    large.index(root)
+    assert large.info()["reduction"]["centred"] is True
+    off = VideoSearch(settings=Settings(db="memory://", reduce=ReduceConfig(centre=False)), embedder=embedder)
+    off.index(root)
+    assert off.info()["reduction"]["centred"] is False

@@ -29,7 +29,7 @@ class BenchConfig:
     frames: int = DEFAULT_FRAMES
     dim: int | None = None
     method: str = "none"
-    centre: bool = False
+    centre: bool = False  # explicit in every configuration, so the table compares like with like
 
     @property
     def name(self) -> str:

@@ -38,7 +38,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         settings.index = IndexConfig(index_type=args.index_type or "IVF_FLAT", nlist=args.nlist or 400)
     if getattr(args, "nprobe", None):
         settings.index.nprobe = args.nprobe
-    if getattr(args, "dim", None) or getattr(args, "centre", False):
+    if getattr(args, "dim", None) or getattr(args, "centre", None) is not None:
         method = args.reduce or ("random" if args.dim else "none")
         settings.reduce = ReduceConfig(dim=args.dim, method=method, centre=args.centre, seed=args.seed)
     return settings
@@ -222,7 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames", type=int, help="frames sampled per video for a new collection (default 8)")
     p.add_argument("--dim", type=int, help="reduce vectors to this dimension (new collection)")
     p.add_argument("--reduce", choices=["random", "pca"], help="reduction method with --dim (default random)")
-    p.add_argument("--centre", action="store_true", help="subtract the library mean before normalising")
+    p.add_argument("--centre", action=argparse.BooleanOptionalAction, default=None,
+                   help="subtract the library mean before normalising (default: on when the first index has >= 32 videos)")
     p.add_argument("--seed", type=int, default=0, help="random projection seed")
     p.add_argument("--index-type", help="Milvus index type (default IVF_FLAT)")
     p.add_argument("--nlist", type=int, help="IVF clusters (default 400)")

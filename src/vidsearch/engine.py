@@ -9,7 +9,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .config import Settings
+from .config import CENTRE_MIN_VIDEOS, Settings
 from .model import Embedder, Embedding
 from .reduce import Projection, ProjectionMismatchError, fit_projection
 from .ingest import Embedded, IndexReport, add_embedded, run_ingest
@@ -65,7 +65,8 @@ class VideoSearch:
 
     def new_spec(self, features: np.ndarray | None) -> CollectionSpec:
         r = self.settings.reduce
-        projection = fit_projection(features, self.embedder.dim, r.dim, r.method, r.centre, r.seed)
+        centre = r.centre if r.centre is not None else features is not None and len(features) >= CENTRE_MIN_VIDEOS
+        projection = fit_projection(features, self.embedder.dim, r.dim, r.method, centre, r.seed)
         meta = {
             "model": self.embedder.name,
             "num_frames": self.settings.decode.num_frames,

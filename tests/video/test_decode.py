@@ -95,17 +95,10 @@ def test_still_image_renamed_to_mp4_is_not_a_video(tmp_path):
 
 
 def test_audio_only_file_has_no_video_stream(tmp_path):
-    import av
+    from tests.ingest.corpus import write_audio_only
 
-    path = tmp_path / "audio.m4a"
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("aac", rate=16000, layout="mono")
-        for i in range(10):
-            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
-            frame.sample_rate, frame.pts = 16000, i * 1024
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode())
-    _expect(path, "no_video_stream")
+    write_audio_only(tmp_path / "audio.m4a")
+    _expect(tmp_path / "audio.m4a", "no_video_stream")
 
 
 def _truncated_copy(source: Path, target: Path, fraction: float) -> Path:

@@ -133,7 +133,7 @@ def add_embedded(engine: "VideoSearch", batches: Iterable[list[Embedded]], repor
     store, insert_batch = engine.store, engine.settings.ingest.insert_batch
     if not store.exists():
         reduce = engine.settings.reduce
-        if reduce.method == "pca" or reduce.centre:  # fitted on the library: wait for all of it
+        if reduce.method == "pca" or reduce.centre is not False:  # fitted on the library: wait for all of it
             pending = [e for batch in batches for e in batch]
             if not pending:
                 return
