@@ -8,7 +8,7 @@ import pytest
 
 from vidsearch import ReduceConfig, Settings, VideoSearch
 from vidsearch.reduce import Projection, fit_projection
-from vidsearch.store import StoreError
+from vidsearch.store import CollectionSpec, StoreError
 
 
 def cli(*args):
@@ -50,7 +50,8 @@ def test_a_projection_that_does_not_fit_the_model_is_a_clear_error(library, tmp_
     engine = VideoSearch(settings=Settings(db="memory://"), embedder=embedder)
     engine.index(root)
     spec = engine.store.spec()
-    spec.meta["projection"] = fit_projection(None, 512, 64, "random").to_json()  # as if built by another model
+    foreign = fit_projection(None, 512, 64, "random").to_json()  # as if the collection was built by another model
+    engine.store._spec = spec = CollectionSpec(spec.dim, spec.index, {**spec.meta, "projection": foreign})
     with pytest.raises(StoreError, match="re-index"):
         engine.search(next((root / specs[0].motion).iterdir()))
     assert Projection.from_json(spec.meta["projection"]).input_dim == 512

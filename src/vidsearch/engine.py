@@ -38,6 +38,7 @@ class VideoSearch:
         overrides = {k: v for k, v in (("db", db), ("collection", collection)) if v is not None}
         self.settings = replace(settings, **overrides)
         self._embedder = embedder
+        self._projection: tuple[CollectionSpec, Projection] | None = None
         self.store = store or open_store(self.settings.db, self.settings.collection, self.settings.token)
 
     # -- pieces ------------------------------------------------------------------------------------------
@@ -57,7 +58,10 @@ class VideoSearch:
         return options
 
     def projection(self) -> Projection:
-        return Projection.from_json(self.store.spec().meta["projection"])
+        spec = self.store.spec()
+        if self._projection is None or self._projection[0] is not spec:  # decoded once per collection spec
+            self._projection = (spec, Projection.from_json(spec.meta["projection"]))
+        return self._projection[1]
 
     def embed(self, path: str | Path) -> Embedding:
         clip = decode_clip(path, self.decode_options())
