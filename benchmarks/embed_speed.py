@@ -35,7 +35,7 @@ def timed(fn, repeat: int) -> float:
 
 
 def bench_decode(folder: Path, repeat: int) -> None:
-    print("\n## decode (PyAV, 8 frames, resize 256 + crop 224)")
+    print(f"\n## decode (PyAV, {DecodeOptions().num_frames} frames, resize 256 + crop 224)")
     print("| clip | strategy | ms |\n|---|---|---|")
     cases = [
         ("2 s 640x360 h264 gop 250", 2.0, {"g": "250"}),

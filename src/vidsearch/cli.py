@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -56,18 +57,16 @@ class Progress:
     def __init__(self, quiet: bool):
         self.enabled = not quiet and sys.stderr.isatty()
         self.total = self.done = 0
-        import time
-
-        self._time, self._start = time.monotonic, time.monotonic()
+        self._start = time.monotonic()
 
     def plan(self, total: int) -> None:
-        self.total, self._start = total, self._time()
+        self.total, self._start = total, time.monotonic()
 
     def __call__(self, n: int) -> None:
         self.done += n
         if not self.enabled or not self.total:
             return
-        elapsed = max(self._time() - self._start, 1e-9)
+        elapsed = max(time.monotonic() - self._start, 1e-9)
         rate = self.done / elapsed
         eta = (self.total - self.done) / rate if rate else 0
         width = 30
