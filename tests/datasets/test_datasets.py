@@ -19,7 +19,7 @@ def test_synthetic_layout_csv_and_determinism(tmp_path):
     rows = list(csv.DictReader(open(a.csv)))
     assert [r["id"] for r in rows] == ["0", "1", "2", "3"] and rows[0]["path"].startswith("./train/move_left/")
     assert [i.label for i in read_source(a.csv)] == ["move_left", "move_left", "move_right", "move_right"]
-    b = build_synthetic(tmp_path / "b", per_class=2, queries=1, seed=5, seconds=(0.6, 1.0), sizes=(96, 128),
+    build_synthetic(tmp_path / "b", per_class=2, queries=1, seed=5, seconds=(0.6, 1.0), sizes=(96, 128),
                         classes=("move_left", "move_right"), workers=1)
     for x, y in zip(sorted((tmp_path / "a").rglob("*.*")), sorted((tmp_path / "b").rglob("*.*"))):
         if x.suffix != ".csv":

@@ -9,7 +9,6 @@ import av
 import numpy as np
 
 from tests.conftest import make_video
-from vidsearch.datasets.synthetic import ClipSpec
 from vidsearch.video.encode import Encoding
 
 SMALL = dict(width=160, height=120, seconds=1.0)
@@ -101,6 +100,6 @@ def build_corpus(root: Path) -> tuple[Path, dict[str, str]]:
     expected["missing.mp4"] = "open:missing"
 
     rows = ["id,path,label"] + [f"{i},videos/{name},{name.split('.')[0]}" for i, name in enumerate(expected)]
-    rows.append(f"0,videos/h264.mp4,duplicate-id")  # the same id again: reported, the first one is kept
+    rows.append("0,videos/h264.mp4,duplicate-id")  # the same id again: reported, the first one is kept
     (root / "corpus.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     return root / "corpus.csv", expected

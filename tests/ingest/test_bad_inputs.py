@@ -47,7 +47,7 @@ def test_each_input_gets_its_documented_outcome(corpus, db, tmp_path):
     duplicate = [f for f in report["failed"] if f["error"] == "DuplicateId"]
     assert len(duplicate) == 1 and duplicate[0]["stage"] == "open"
     assert report["indexed"] == len(good) and len(report["failed"]) == len(expected) - len(good) + 1
-    assert f"FAILED [decode]" in result.stdout and "empty.mp4" in result.stdout
+    assert "FAILED [decode]" in result.stdout and "empty.mp4" in result.stdout
     with VideoSearch(settings=Settings(db=db, collection="corpus")) as engine:
         labels = {row.label for row in engine.store.catalogue().values()}
         assert labels == {name.split(".")[0] for name in good}

@@ -1,6 +1,5 @@
 """The web page in a real headless Chromium against `vidsearch serve` (a real process owning a Milvus Lite db)."""
 
-import os
 import shutil
 import socket
 import subprocess

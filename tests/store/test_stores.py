@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from vidsearch.reduce import l2_normalise
-from vidsearch.store import CollectionSpec, IndexConfig, Listing, StoreError, StoreLockedError, VideoEntry, open_store
+from vidsearch.store import CollectionSpec, IndexConfig, Listing, StoreError, VideoEntry, open_store
 
 DIM = 32
 

@@ -9,7 +9,7 @@ first: it gives the true time range and the keyframes, and decides between decod
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import av
@@ -48,7 +48,6 @@ class Clip:
     height: int
     truncated: bool = False
     strategy: str = "straight"
-    info: dict = field(default_factory=dict)
 
 
 def uniform_positions(start: float, end: float, n: int) -> np.ndarray:
