@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .config import ReduceConfig, Settings
 from .engine import VideoSearch
-from .ingest import Embedded, IndexReport
+from .ingest import Embedded, IndexReport, add_embedded
 from .evaluate import evaluate, query_files
 from .model import Embedder, Embedding
 from .sources import read_source
@@ -92,7 +92,7 @@ def run_bench(dataset: Path, configs: list[BenchConfig], k: int = 10, say=print)
             dim = config.dim or embedder.dim
             with VideoSearch(settings=settings, embedder=embedder) as engine:
                 try:
-                    engine.add_embedded([library], IndexReport())
+                    add_embedded(engine, [library], IndexReport())
                 except ValueError as e:  # e.g. PCA to more dimensions than the library has videos
                     rows.append(BenchRow(config, None, dim * 4, 0.0, str(e)))
                     say(f"  {config.name}: skipped ({e})")

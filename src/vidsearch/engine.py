@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 
 from .config import CENTRE_MIN_VIDEOS, Settings
 from .model import Embedder, Embedding
 from .reduce import Projection, ProjectionMismatchError, fit_projection
-from .ingest import Embedded, IndexReport, add_embedded, run_ingest
+from .ingest import IndexReport, run_ingest
 from .sources import SourceItem, read_source
 from .store import CollectionSpec, Hit, StoreError, VectorStore, open_store
 from .video import DecodeOptions, decode_clip
@@ -89,9 +89,6 @@ class VideoSearch:
         """
         items = read_source(source) if not isinstance(source, list) else source
         return run_ingest(self, items, progress, on_plan, strict=strict, prune_missing=prune)
-
-    def add_embedded(self, batches: Iterable[list[Embedded]], report: IndexReport) -> None:
-        add_embedded(self, batches, report)
 
     # -- querying ----------------------------------------------------------------------------------------
     def search(self, path: str | Path, k: int = 10) -> SearchResult:

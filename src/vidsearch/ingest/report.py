@@ -12,13 +12,14 @@ class Failure:
     stage: str  # open | decode | embed | store
     error: str  # exception type, e.g. VideoDecodeError
     message: str
+    reason: str = ""  # VideoDecodeError's keyword (not_video, truncated, ...), for callers that branch on it
 
     def to_json(self) -> dict:
         return {"path": self.path, "stage": self.stage, "error": self.error, "message": self.message}
 
 
 def failure_of(path: Path | str, stage: str, error: BaseException) -> Failure:
-    return Failure(str(path), stage, type(error).__name__, str(error))
+    return Failure(str(path), stage, type(error).__name__, str(error), getattr(error, "reason", ""))
 
 
 class StrictModeError(RuntimeError):

@@ -125,8 +125,7 @@ def create_app(engine: VideoSearch, config: ServerConfig | None = None) -> FastA
         if report.failed:
             target.unlink(missing_ok=True)
             failure = report.failed[0]
-            reason = failure.message.split(": ", 1)[-1].split(" ", 1)[0]
-            status = 415 if reason in NOT_A_VIDEO else 422
+            status = 415 if failure.reason in NOT_A_VIDEO else 422
             raise HTTPException(status, f"not indexed: {failure.message.split(': ', 1)[-1]}")
         return video(item.id)
 

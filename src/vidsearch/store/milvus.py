@@ -84,16 +84,6 @@ def _release_lite(db: str) -> None:
         server_manager_instance.release_server(path)
 
 
-def _restart_own_lite_server(db: str) -> bool:
-    """Stops this process's own Lite server for `db` if one runs (its connection went stale); True if so."""
-    from milvus_lite.server_manager import server_manager_instance
-
-    if os.path.abspath(db) not in server_manager_instance._servers:
-        return False
-    server_manager_instance.release_server(db)
-    return True
-
-
 def _connect(db: str, token: str | None):
     lite_log = logging.getLogger("milvus_lite.server_manager")
     level = lite_log.level
@@ -103,8 +93,6 @@ def _connect(db: str, token: str | None):
         # Milvus Lite answers an idle pinger with GOAWAY "too_many_pings": the next open then fails.
         return MilvusClient(db, token=token or "", dedicated=True)
     except Exception as e:
-        if not is_server_uri(db) and _restart_own_lite_server(db):
-            return MilvusClient(db, token=token or "", dedicated=True)
         if not is_server_uri(db) and lite_lock_held(db):
             raise StoreLockedError(
                 f"The database {db} is in use by another process (Milvus Lite allows one process per "
