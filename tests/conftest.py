@@ -45,6 +45,14 @@ def library(tmp_path_factory) -> tuple[Path, list[ClipSpec]]:
     return root, specs
 
 
+def pytest_collection_modifyitems(items):
+    """Layers by what a test needs: `-m "not model and not milvus_server and not browser"` is the fast layer."""
+    for item in items:
+        for fixture, marker in (("embedder", "model"), ("milvus_server", "milvus_server")):
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
+
+
 def _port_free(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) != 0

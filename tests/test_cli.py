@@ -69,6 +69,7 @@ def test_errors_are_one_line_not_tracebacks(tmp_path):
 def test_locked_database_is_explained(tmp_path):
     db = str(tmp_path / "held.db")
     holder = open_store(db)
+    holder.client  # connecting creates the database and takes its lock
     try:
         result = run("info", "--db", db, check=False)
     finally:

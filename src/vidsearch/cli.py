@@ -4,26 +4,79 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
 from .config import DB_ENV, ReduceConfig, Settings, default_db
 from .model import WeightsNotFoundError
 from .sources import SourceError
-from .store import IndexConfig, StoreError
+from .store import INDEX_TYPES, MAX_K, IndexConfig, StoreError, check_collection_name
 from .ingest import StrictModeError
-from .video import VideoDecodeError
+from .video import DecodeOptions, VideoDecodeError
+from .video.decode import MAX_FRAMES
+from . import __version__
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error in one line (exit 2) instead of the whole usage block."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _bounded(kind, low, high=None, name=""):
+    """An argparse type: `kind` within [low, high], rejected by argparse (exit 2, one error line) otherwise."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
+        if value != value or not low <= value <= (high if high is not None else float("inf")):  # NaN too
+            upper = f" to {high}" if high is not None else " or more"
+            raise argparse.ArgumentTypeError(f"{text!r} is out of range: use {low}{upper}")
+        return value
+
+    parse.__name__ = name or kind.__name__
+    return parse
+
+
+positive_int = _bounded(int, 1, name="positive integer")
+count_int = _bounded(int, 0, name="non-negative integer")
+positive_float = _bounded(float, 1e-3, 1e9, name="positive number")
+port_number = _bounded(int, 0, 65535, name="port")
+
+
+def _collection_name(text: str) -> str:
+    try:
+        return check_collection_name(text)
+    except StoreError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _index_type(text: str) -> str:
+    if text.upper() not in INDEX_TYPES:
+        raise argparse.ArgumentTypeError(f"{text!r}: choose one of {', '.join(INDEX_TYPES)}")
+    return text.upper()
+
+
+def _writable_file(text: str) -> str:
+    """--report: checked before the run, so a typo in the folder costs nothing."""
+    folder = Path(text).expanduser().resolve().parent
+    if Path(text).is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write {text}: {'it is a folder' if Path(text).is_dir() else 'no such writable folder ' + str(folder)}")
+    return text
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings(db=args.db, collection=args.collection, precision=args.precision)
     if args.token:
         settings.token = args.token
-    if getattr(args, "frames", None):
+    if getattr(args, "frames", None) is not None:
         settings.decode = replace(settings.decode, num_frames=args.frames)
     if getattr(args, "max_pixels", None):
         settings.decode = replace(settings.decode, max_pixels=args.max_pixels)
@@ -35,10 +88,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         settings.ingest.insert_batch = args.insert_batch
     if getattr(args, "decode_timeout", None):
         settings.ingest.decode_timeout = args.decode_timeout
-    if getattr(args, "nlist", None) or getattr(args, "index_type", None):
-        settings.index = IndexConfig(index_type=args.index_type or "IVF_FLAT", nlist=args.nlist or 400)
-    if getattr(args, "nprobe", None):
-        settings.index.nprobe = args.nprobe
+    if any(getattr(args, name, None) for name in ("index_type", "nlist", "nprobe")):
+        settings.index = IndexConfig(index_type=args.index_type or "IVF_FLAT", nlist=args.nlist or 400,
+                                     nprobe=args.nprobe or min(32, args.nlist or 400))
     if getattr(args, "dim", None) or getattr(args, "centre", None) is not None:
         method = args.reduce or ("random" if args.dim else "none")
         settings.reduce = ReduceConfig(dim=args.dim, method=method, centre=args.centre, seed=args.seed)
@@ -52,36 +104,35 @@ def _engine(args):
 
 
 class Progress:
-    """A one-line bar with rate and ETA on a terminal; silent otherwise or with --quiet."""
+    """tqdm's bar with rate and ETA on a terminal; silent when piped or with --quiet."""
 
-    def __init__(self, quiet: bool):
-        self.enabled = not quiet and sys.stderr.isatty()
-        self.total = self.done = 0
-        self._start = time.monotonic()
+    def __init__(self, quiet: bool, unit: str = "clip"):
+        self.bar = None
+        self.enabled, self.unit = not quiet and sys.stderr.isatty(), unit
 
     def plan(self, total: int) -> None:
-        self.total, self._start = total, time.monotonic()
+        if self.enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit=self.unit, file=sys.stderr, dynamic_ncols=True)
 
     def __call__(self, n: int) -> None:
-        self.done += n
-        if not self.enabled or not self.total:
-            return
-        elapsed = max(time.monotonic() - self._start, 1e-9)
-        rate = self.done / elapsed
-        eta = (self.total - self.done) / rate if rate else 0
-        width = 30
-        filled = int(width * self.done / self.total)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
-                         f"{rate:.1f} clips/s ETA {eta:4.0f}s")
-        if self.done >= self.total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def cmd_index(args) -> int:
     with _engine(args) as engine:
         progress = Progress(args.quiet)
-        report = engine.index(args.source, progress=progress, on_plan=progress.plan, strict=args.strict, prune=args.prune)
+        try:
+            report = engine.index(args.source, progress=progress, on_plan=progress.plan, strict=args.strict,
+                                  prune=args.prune)
+        finally:
+            progress.close()
         if args.report:
             Path(args.report).write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
         if args.json:
@@ -125,7 +176,10 @@ def cmd_remove(args) -> int:
     targets = [int(t) if t.isdigit() else t for t in args.targets]
     with _engine(args) as engine:
         removed = engine.remove(targets)
-    print(f"removed {removed} of {len(targets)}")
+    if args.json:
+        print(json.dumps({"requested": len(targets), "removed": removed}))
+    else:
+        print(f"removed {removed} of {len(targets)}")
     return EXIT_OK if removed == len(targets) else EXIT_PARTIAL
 
 
@@ -177,21 +231,50 @@ def cmd_bench(args) -> int:
     return EXIT_OK
 
 
-def cmd_serve(args) -> int:
-    import os
+def _listen(host: str, port: int):
+    """Binds the server's socket before anything is announced: a busy port is one line and exit 1."""
+    import socket
 
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        raise ValueError(f"cannot listen on {host}: {e.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as e:
+        sock.close()
+        raise ValueError(f"cannot listen on {host}:{port}: {e.strerror} (is another server using it? try --port)") from None
+    return sock
+
+
+def cmd_serve(args) -> int:
     import uvicorn
 
-    from .server.app import ServerConfig, create_app
+    from .server.app import ServerConfig, create_app, is_loopback
 
     token = args.api_token or os.environ.get("VIDSEARCH_API_TOKEN")
+    generated = not token and not is_loopback(args.host)
+    if generated:  # reachable from other machines: writes never go unauthenticated by default
+        import secrets
+
+        token = secrets.token_urlsafe(24)
     config = ServerConfig(token=token, max_upload_bytes=args.max_upload_mb << 20, data_dir=Path(args.data_dir))
+    sock = _listen(args.host, args.port)
     engine = _engine(args)  # owns a Milvus Lite database for as long as it runs
-    print(f"vidsearch serving {engine.store.location} [{engine.settings.collection}] on http://{args.host}:{args.port}"
-          + (" (write endpoints need the token)" if token else ""), file=sys.stderr)
     try:
-        uvicorn.run(create_app(engine, config), host=args.host, port=args.port, log_level="warning")
+        app = create_app(engine, config)
+        port = sock.getsockname()[1]
+        print(f"vidsearch serving {engine.store.location} [{engine.settings.collection}] on http://{args.host}:{port}"
+              + (f" (write endpoints need the token: {token})" if generated else
+                 " (write endpoints need the token)" if token else ""), file=sys.stderr)
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        server.run(sockets=[sock])
     finally:
+        sock.close()
         engine.close()
     return EXIT_OK
 
@@ -199,10 +282,11 @@ def cmd_serve(args) -> int:
 def _common(suppress: bool) -> argparse.ArgumentParser:
     """Global options, accepted before or after the command (after wins; subcommands never reset them)."""
     default = (lambda value: argparse.SUPPRESS) if suppress else (lambda value: value)
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument("--db", default=default(default_db()),
                         help=f"Milvus Lite path, Milvus server URI (http://HOST:19530) or *.npz (default: ${DB_ENV} or ./vidsearch.db)")
-    common.add_argument("--collection", default=default("videos"))
+    common.add_argument("--collection", type=_collection_name, default=default("videos"),
+                        help="collection name: letters, digits, underscores (default videos)")
     common.add_argument("--token", default=default(None), help="Milvus server token (user:password)")
     common.add_argument("--precision", choices=["auto", "bf16", "fp32"], default=default(None),
                         help="model arithmetic (default: auto = bf16 where the CPU has it natively)")
@@ -212,27 +296,32 @@ def _common(suppress: bool) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     common = _common(suppress=True)
-    parser = argparse.ArgumentParser(prog="vidsearch", description="Reverse video search: find similar videos.",
+    parser = Parser(prog="vidsearch", description="Reverse video search: find similar videos.",
                                      parents=[_common(suppress=False)])
+    parser.add_argument("--version", action="version", version=f"vidsearch {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("index", parents=[common], help="add the videos of a CSV (id,path,label) or a folder")
     p.add_argument("source")
-    p.add_argument("--frames", type=int, help="frames sampled per video for a new collection (default 8)")
-    p.add_argument("--dim", type=int, help="reduce vectors to this dimension (new collection)")
+    p.add_argument("--frames", type=_bounded(int, 1, MAX_FRAMES, "frame count"),
+                   help=f"frames sampled per video for a new collection (default {DecodeOptions.num_frames})")
+    p.add_argument("--dim", type=positive_int, help="reduce vectors to this dimension (new collection)")
     p.add_argument("--reduce", choices=["random", "pca"], help="reduction method with --dim (default random)")
     p.add_argument("--centre", action=argparse.BooleanOptionalAction, default=None,
                    help="subtract the library mean before normalising (default: on when the first index has >= 32 videos)")
     p.add_argument("--seed", type=int, default=0, help="random projection seed")
-    p.add_argument("--index-type", help="Milvus index type (default IVF_FLAT)")
-    p.add_argument("--nlist", type=int, help="IVF clusters (default 400)")
-    p.add_argument("--nprobe", type=int, help="IVF clusters searched (default 32)")
-    p.add_argument("--report", help="write the JSON report (with every failure) to this file")
-    p.add_argument("--workers", type=int, help="decoding processes (default: CPU cores; 0 = in this process)")
-    p.add_argument("--insert-batch", type=int, help="rows per insert (default 32; a killed run redoes at most this many)")
-    p.add_argument("--decode-timeout", type=float, help="seconds one file may take to decode (default 120)")
-    p.add_argument("--max-pixels", type=int, help="refuse frames larger than this many pixels (default 8192x4320)")
-    p.add_argument("--max-seconds", type=float, help="refuse videos longer than this (default 6 h)")
+    p.add_argument("--index-type", type=_index_type,
+                   help=f"index of a new collection: {', '.join(INDEX_TYPES)} (default IVF_FLAT; SCANN needs a server)")
+    p.add_argument("--nlist", type=_bounded(int, 1, 65536, "nlist"), help="IVF clusters (default 400)")
+    p.add_argument("--nprobe", type=_bounded(int, 1, 65536, "nprobe"), help="IVF clusters searched (default 32)")
+    p.add_argument("--report", type=_writable_file, help="write the JSON report (with every failure) to this file")
+    p.add_argument("--workers", type=_bounded(int, 0, 1024, "worker count"),
+                   help="decoding processes (default: CPU cores; 0 = in this process)")
+    p.add_argument("--insert-batch", type=_bounded(int, 1, 100000, "batch size"),
+                   help="rows per insert (default 32; a killed run redoes at most this many)")
+    p.add_argument("--decode-timeout", type=positive_float, help="seconds one file may take to decode (default 120)")
+    p.add_argument("--max-pixels", type=positive_int, help="refuse frames larger than this many pixels (default 8192x4320)")
+    p.add_argument("--max-seconds", type=positive_float, help="refuse videos longer than this (default 6 h)")
     p.add_argument("--strict", action="store_true", help="stop at the first failure (exit 1)")
     p.add_argument("--prune", action="store_true", help="also remove entries whose files are gone")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -240,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", parents=[common], help="the most similar videos to VIDEO")
     p.add_argument("video")
-    p.add_argument("-k", type=int, default=10)
+    p.add_argument("-k", type=_bounded(int, 1, MAX_K, "k"), default=10, help="how many results (default 10)")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("info", parents=[common], help="what the collection holds")
@@ -248,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", parents=[common], help="score the collection on labelled queries (test/<label>/*)")
     p.add_argument("queries", help="a folder of test/<label>/ videos or a glob")
-    p.add_argument("-k", type=int, default=10)
+    p.add_argument("-k", type=_bounded(int, 1, MAX_K, "k"), default=10)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("dataset", help="build a benchmark dataset in the tutorial's layout")
@@ -256,22 +345,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = dataset_sub.add_parser("build", help="synthetic | real | copies")
     p.add_argument("name", choices=["synthetic", "real", "copies"])
     p.add_argument("out")
-    p.add_argument("--per-class", type=int, default=10, help="synthetic: library clips per class")
-    p.add_argument("--queries", type=int, default=1, help="synthetic: query clips per class")
+    p.add_argument("--per-class", type=_bounded(int, 1, 1000, "count"), default=10, help="synthetic: library clips per class")
+    p.add_argument("--queries", type=_bounded(int, 1, 1000, "count"), default=1, help="synthetic: query clips per class")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_dataset)
 
     p = sub.add_parser("bench", help="compare dimensions, reductions, frame counts and centring on a dataset")
     p.add_argument("dataset", help="a folder made by `vidsearch dataset build`")
-    p.add_argument("-k", type=int, default=10)
+    p.add_argument("-k", type=_bounded(int, 1, MAX_K, "k"), default=10)
     p.add_argument("--out", help="where bench.md/.json/.png go (default DATASET/bench)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("serve", parents=[common], help="web page and HTTP API")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=port_number, default=8000, help="TCP port (default 8000; 0 picks a free one)")
     p.add_argument("--api-token", help="token the write endpoints require (or $VIDSEARCH_API_TOKEN)")
-    p.add_argument("--max-upload-mb", type=int, default=200)
+    p.add_argument("--max-upload-mb", type=_bounded(int, 1, 1 << 20, "size"), default=200,
+                   help="largest upload accepted, MiB (default 200)")
     p.add_argument("--data-dir", default="vidsearch-server", help="uploaded videos and preview cache")
     p.set_defaults(func=cmd_serve)
 
@@ -290,11 +380,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (StoreError, SourceError, VideoDecodeError, WeightsNotFoundError, StrictModeError, ValueError) as e:
-        print(f"vidsearch: error: {e}", file=sys.stderr)
-        return EXIT_ERROR
+        return _fail(e)
+    except OSError as e:  # a file or folder the command was pointed at: permissions, a full disk, ...
+        return _fail(f"{e.strerror or e}" + (f": {e.filename}" if e.filename else ""))
     except KeyboardInterrupt:
         print("vidsearch: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # noqa: BLE001 - never a traceback for the user; VIDSEARCH_DEBUG=1 shows it
+        if os.environ.get("VIDSEARCH_DEBUG"):
+            raise
+        return _fail(f"unexpected {type(e).__name__}: {e} (VIDSEARCH_DEBUG=1 shows the traceback; please report it)")
+
+
+def _fail(error) -> int:
+    """One line on stderr, whatever the error's message holds."""
+    message = " ".join(str(error).split())
+    print(f"vidsearch: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
 
 
 if __name__ == "__main__":

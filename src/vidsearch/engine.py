@@ -11,10 +11,10 @@ import numpy as np
 
 from .config import CENTRE_MIN_VIDEOS, Settings
 from .model import Embedder, Embedding
-from .reduce import Projection, ProjectionMismatchError, fit_projection
+from .reduce import Projection, ProjectionMismatchError, check_reduction, fit_projection
 from .ingest import IndexReport, run_ingest
 from .sources import SourceItem, read_source
-from .store import CollectionSpec, Hit, StoreError, VectorStore, open_store
+from .store import CollectionSpec, Hit, StoreError, VectorStore, VideoEntry, check_k, open_store
 from .video import DecodeOptions, decode_clip
 
 
@@ -80,6 +80,14 @@ class VideoSearch:
         return CollectionSpec(dim=projection.output_dim, index=self.settings.index, meta=meta)
 
     # -- indexing ----------------------------------------------------------------------------------------
+    def check_index_settings(self) -> None:
+        """Everything `index` will need, checked before any video is decoded (ValueError / StoreError)."""
+        self.settings.ingest.validate()
+        if not self.store.exists():  # a new collection: its index and reduction must be buildable
+            self.store.check_index(self.settings.index)
+            r = self.settings.reduce
+            check_reduction((self._embedder or Embedder).dim, r.dim, r.method)
+
     def index(self, source: str | Path | list[SourceItem], progress: Callable[[int], None] | None = None,
               on_plan: Callable[[int], None] | None = None, strict: bool = False, prune: bool = False) -> IndexReport:
         """Adds (or updates) every video of `source`; bad videos are reported in the result, not raised.
@@ -87,12 +95,14 @@ class VideoSearch:
         Unchanged videos already in the collection are skipped, changed ones replaced; `prune` also removes
         entries whose files are gone; `strict` stops at the first failure (StrictModeError).
         """
+        self.check_index_settings()
         items = read_source(source) if not isinstance(source, list) else source
         return run_ingest(self, items, progress, on_plan, strict=strict, prune_missing=prune)
 
     # -- querying ----------------------------------------------------------------------------------------
     def search(self, path: str | Path, k: int = 10) -> SearchResult:
         start = time.perf_counter()
+        check_k(k)
         self.projection()  # fails fast, before decoding, when there is no collection
         result = self.search_embedding(self.embed(path), k, query=str(path))
         result.seconds = time.perf_counter() - start
@@ -100,6 +110,7 @@ class VideoSearch:
 
     def search_embedding(self, embedding: Embedding, k: int = 10, query: str = "") -> SearchResult:
         """Search with an already computed embedding (evaluation reuses one embedding across collections)."""
+        check_k(k)
         try:
             vector = self.projection().apply(embedding.vector)
         except ProjectionMismatchError as e:
@@ -110,6 +121,7 @@ class VideoSearch:
 
     def remove(self, targets: list[int | str | Path]) -> int:
         """Deletes entries by id, or by path (the path as indexed, resolved). Returns how many were removed."""
+        self.store.spec()  # a clear error when there is no collection to remove from
         paths = {str(Path(t).resolve()) for t in targets if not isinstance(t, int)}
         ids = [t for t in targets if isinstance(t, int)]
         if paths:
@@ -117,6 +129,15 @@ class VideoSearch:
         removed = self.store.delete(ids)
         self.store.flush()
         return removed
+
+    def get(self, video_id: int) -> VideoEntry | None:
+        """One indexed video (vector included), or None."""
+        entries = self.store.get([video_id]) if self.store.exists() else []
+        return entries[0] if entries else None
+
+    def count(self) -> int:
+        """How many videos the collection holds (0 when there is none yet)."""
+        return self.store.count() if self.store.exists() else 0
 
     def info(self) -> dict:
         spec = self.store.spec()

@@ -71,6 +71,18 @@ class Projection:
                    _decode(data.get("matrix"), (i, o)), _decode(data.get("mean"), (i,)))
 
 
+def check_reduction(input_dim: int, output_dim: int | None, method: str) -> int:
+    """Raises ValueError for a reduction that cannot be built (before any video is embedded); the output dim."""
+    if method not in METHODS:
+        raise ValueError(f"reduction must be one of {METHODS}, not {method!r}")
+    output_dim = input_dim if output_dim is None else output_dim
+    if isinstance(output_dim, bool) or not isinstance(output_dim, int) or not 1 <= output_dim <= input_dim:
+        raise ValueError(f"--dim must be an integer from 1 to {input_dim} (the model's dimension), not {output_dim!r}")
+    if method == "none" and output_dim != input_dim:
+        raise ValueError(f"--dim {output_dim} needs a reduction method (random or pca)")
+    return output_dim
+
+
 def fit_projection(
     features: np.ndarray | None, input_dim: int, output_dim: int | None = None, method: str = "none",
     centre: bool = False, seed: int = 0,
@@ -81,13 +93,7 @@ def fit_projection(
     reproducible from `seed`. pca: the top principal axes of `features` (the library), centred. centre: subtract the
     library mean first; raw I3D vectors of unrelated clips have cosine 0.8-0.9, centring spreads them out.
     """
-    if method not in METHODS:
-        raise ValueError(f"reduction must be one of {METHODS}, not {method!r}")
-    output_dim = output_dim or input_dim
-    if method == "none" and output_dim != input_dim:
-        raise ValueError(f"--dim {output_dim} needs a reduction method (random or pca)")
-    if output_dim > input_dim:
-        raise ValueError(f"cannot reduce {input_dim}-d features to {output_dim} dimensions")
+    output_dim = check_reduction(input_dim, output_dim, method)
     needs_data = centre or method == "pca"
     if needs_data and (features is None or len(features) < 2):
         raise ValueError("centring and PCA are fitted on the library: give at least 2 videos")

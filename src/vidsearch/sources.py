@@ -24,6 +24,7 @@ class SourceItem:
     id: int
     path: Path
     label: str
+    problem: str = ""  # why this row cannot be used (a CSV row without a path): reported, never opened
 
 
 def stable_id(key: str) -> int:
@@ -47,8 +48,10 @@ def read_csv(csv_path: Path) -> list[SourceItem]:
                 raise SourceError(f"{csv_path}:{line}: id {row['id']!r} is not an integer") from None
             if not 0 <= item_id <= MAX_ID:
                 raise SourceError(f"{csv_path}:{line}: id {item_id} is outside 0..2^63-1")
-            path = Path(row["path"] or "")
-            items.append(SourceItem(item_id, path if path.is_absolute() else csv_path.parent / path, row["label"] or ""))
+            text = (row["path"] or "").strip()
+            path = Path(text)
+            items.append(SourceItem(item_id, path if path.is_absolute() else csv_path.parent / path, row["label"] or "",
+                                    "" if text else f"{csv_path.name} line {line} has no path"))
         return items
 
 

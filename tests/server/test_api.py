@@ -11,6 +11,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
+from tests.fakes import FakeEmbedder
 from vidsearch import Settings, VideoSearch
 from vidsearch.server.app import ServerConfig, create_app
 
@@ -18,8 +19,8 @@ TOKEN = "s3cret"
 
 
 @pytest.fixture(scope="module")
-def engine(library, embedder):
-    engine = VideoSearch(settings=Settings(db="memory://"), embedder=embedder)
+def engine(library):
+    engine = VideoSearch(settings=Settings(db="memory://"), embedder=FakeEmbedder())
     engine.settings.ingest.workers = 0
     engine.index(library[0])
     return engine
@@ -45,13 +46,17 @@ def test_health_stats_and_page(client):
     assert stats["count"] == 20 and stats["dim"] == 1024
     page = client.get("/")
     assert page.status_code == 200 and "vidsearch" in page.text and "app.js" in page.text
-    assert client.get("/docs").status_code == 200 and "/api/search" in client.get("/openapi.json").text
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in docs.text and "http" not in docs.text.split("<body>")[1].split("openapi.json")[0].replace("url: '", "")
+    assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200  # served here: docs work offline
+    assert "/api/search" in client.get("/openapi.json").text
 
 
 def test_search_returns_the_cli_shape_plus_urls(client, library):
     query = clip_of(library, 4)
     body = client.post("/api/search", **upload(query, k="3")).json()
     assert body["query"] == query.name and len(body["results"]) == 3 and len(body["tags"]) == 5
+    assert client.post("/api/search?k=2", **upload(query)).json()["results"].__len__() == 2  # k as a query parameter
     first = body["results"][0]
     assert set(first) == {"id", "path", "label", "distance", "preview_url", "file_url"}
     assert first["path"] == str(query.resolve()) and first["distance"] < 1e-3
@@ -88,8 +93,8 @@ def test_limits_and_clear_errors(engine, client, tmp_path):
     assert glob.glob(f"{tempfile.gettempdir()}/vidsearch-upload-*") == []  # temporary files always removed
 
 
-def test_empty_library_is_409(tmp_path, embedder):
-    empty = VideoSearch(settings=Settings(db="memory://"), embedder=embedder)
+def test_empty_library_is_409(tmp_path):
+    empty = VideoSearch(settings=Settings(db="memory://"), embedder=FakeEmbedder())
     client = TestClient(create_app(empty, ServerConfig(data_dir=tmp_path)))
     query = tmp_path / "q.mp4"
     query.write_bytes(b"x")

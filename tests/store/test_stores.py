@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from vidsearch.reduce import l2_normalise
-from vidsearch.store import CollectionSpec, IndexConfig, Listing, StoreError, VideoEntry, open_store
+from vidsearch.store import CollectionSpec, IndexConfig, IndexConfigError, Listing, StoreError, VideoEntry, open_store
+from vidsearch.store.milvus import LITE_INDEX_TYPES, SERVER_INDEX_TYPES
 
 DIM = 32
 
@@ -107,11 +108,57 @@ def test_lite_keeps_nested_index_params_across_a_restart(tmp_path):
     again.close()
 
 
-@pytest.mark.parametrize("index_type", ["IVF_PQ", "DISKANN", "SCANN"])
-def test_lite_refuses_indexes_it_cannot_build(tmp_path, index_type):
+def _build_every_index(db: str, index_types) -> None:
+    for index_type in index_types:
+        store = open_store(db, collection=f"idx_{index_type.lower()}")
+        store.drop()
+        store.create(CollectionSpec(DIM, IndexConfig(index_type, nlist=8, nprobe=8), {"model": "test"}))
+        store.upsert(entries(60))
+        store.flush()
+        store.close()
+
+
+def _search_every_index(db: str, index_types) -> None:
+    query = entries(60)[7].vector[None]
+    for index_type in index_types:
+        store = open_store(db, collection=f"idx_{index_type.lower()}")
+        assert store.spec().index.index_type == index_type and store.count() == 60
+        assert store.search(query, 5)[0][0].id == 7, index_type
+        store.drop()
+        store.close()
+
+
+def test_every_allowed_index_builds_and_reloads_on_lite(tmp_path):
+    db = str(tmp_path / "lite.db")
+    _build_every_index(db, LITE_INDEX_TYPES)  # the last close stops this process's Lite engine
+    _search_every_index(db, LITE_INDEX_TYPES)  # a fresh engine loads every index from disk
+
+
+@pytest.mark.milvus_server
+def test_every_allowed_index_builds_and_reloads_after_a_server_restart(milvus_server):
+    from milvus import default_server
+
+    _build_every_index(milvus_server, SERVER_INDEX_TYPES)
+    default_server.stop()
+    default_server.start()
+    _search_every_index(milvus_server, SERVER_INDEX_TYPES)
+
+
+@pytest.mark.parametrize("index, match", [
+    (IndexConfig("BOGUS"), "index type 'BOGUS' is not supported"),
+    (IndexConfig("SCANN"), "index type 'SCANN' is not supported here"),  # the server builds it, Lite cannot
+    (IndexConfig("IVF_PQ"), "not supported"),
+    (IndexConfig(nlist=0), "nlist must be"),
+    (IndexConfig(nlist=16, nprobe=17), "nprobe must be an integer from 1 to 16"),
+    (IndexConfig(metric="IP"), "metric 'IP'"),
+    (IndexConfig("HNSW", m=1), "M must be"),
+])
+def test_lite_refuses_indexes_it_cannot_build_before_writing_anything(tmp_path, index, match):
     store = open_store(str(tmp_path / "lite.db"))
-    with pytest.raises(StoreError, match=f"cannot build {index_type}"):
-        store.create(CollectionSpec(DIM, IndexConfig(index_type)))
+    with pytest.raises(IndexConfigError, match=match):
+        store.check_index(index)
+    with pytest.raises(IndexConfigError, match=match):
+        store.create(CollectionSpec(DIM, index))
     assert not store.exists()
     store.close()
 
@@ -119,6 +166,7 @@ def test_lite_refuses_indexes_it_cannot_build(tmp_path, index_type):
 def test_lite_lock_held_by_another_process_is_reported(tmp_path):
     db = str(tmp_path / "lite.db")
     holder = open_store(db)
+    holder.client  # connecting creates the database and takes its lock
     code = (
         "import sys\nfrom vidsearch.store import open_store, StoreLockedError\n"
         f"try:\n    open_store({db!r})\nexcept StoreLockedError as e:\n    print(e); sys.exit(7)\n"

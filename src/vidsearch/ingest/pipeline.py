@@ -3,6 +3,7 @@ insert in bulk. Memory stays flat: the decode pool holds a bounded number of fil
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from dataclasses import dataclass
@@ -41,6 +42,9 @@ def plan(engine: "VideoSearch", items: list[SourceItem], report: IndexReport) ->
             report.fail(Failure(str(item.path), "open", "DuplicateId", f"id {item.id} appears more than once in the source"))
             continue
         seen.add(item.id)
+        if item.problem:
+            report.fail(failure_of(item.path, "open", VideoDecodeError(item.path, "missing", item.problem)))
+            continue
         if item.path.exists() and not item.path.is_file():  # a directory, a FIFO, a device: never opened
             kind = "is a directory" if item.path.is_dir() else "not a regular file"
             report.fail(failure_of(item.path, "open", VideoDecodeError(item.path, "not_video", kind)))
@@ -129,18 +133,23 @@ def store_batch(engine: "VideoSearch", embedded: list[Embedded], report: IndexRe
 
 
 def add_embedded(engine: "VideoSearch", batches: Iterable[list[Embedded]], report: IndexReport) -> None:
-    """Stores embedded videos in bulk, creating the collection (and fitting its projection) if needed."""
+    """Stores embedded videos in bulk, creating the collection (and fitting its projection) if needed.
+
+    A projection fitted on the library (centring, PCA) is fitted on the first `fit_size` videos; only those
+    wait, then everything streams: a killed first index loses at most one insert batch.
+    """
     store, insert_batch = engine.store, engine.settings.ingest.insert_batch
     if not store.exists():
-        reduce = engine.settings.reduce
-        if reduce.method == "pca" or reduce.centre is not False:  # fitted on the library: wait for all of it
-            pending = [e for batch in batches for e in batch]
-            if not pending:
-                return
-            store.create(engine.new_spec(np.stack([e.embedding.vector for e in pending])))
-            batches = [pending]
-        else:  # nothing to fit: create now and stream, so a killed first run keeps what it stored
-            store.create(engine.new_spec(None))
+        batches = iter(batches)
+        fit_size, pending = engine.settings.reduce.fit_size(), []
+        for batch in batches:
+            pending.extend(batch)
+            if len(pending) >= fit_size:
+                break
+        if not pending and fit_size:
+            return
+        store.create(engine.new_spec(np.stack([e.embedding.vector for e in pending]) if fit_size else None))
+        batches = itertools.chain([pending], batches)
     buffer: list[Embedded] = []
     for batch in batches:
         buffer.extend(batch)
@@ -149,6 +158,15 @@ def add_embedded(engine: "VideoSearch", batches: Iterable[list[Embedded]], repor
             buffer = []
     store_batch(engine, buffer, report)
     store.flush()
+
+
+def spread_first(todo: list, n: int) -> list:
+    """Puts n items taken evenly across `todo` first: what a projection is fitted on covers the library
+    (a folder lists its videos label by label)."""
+    if len(todo) <= n:
+        return todo
+    first = set(np.linspace(0, len(todo) - 1, n).round().astype(int).tolist())
+    return [todo[i] for i in sorted(first)] + [t for i, t in enumerate(todo) if i not in first]
 
 
 def prune(engine: "VideoSearch", report: IndexReport) -> None:
@@ -165,6 +183,13 @@ def run_ingest(engine: "VideoSearch", items: list[SourceItem], progress: Callabl
     start = time.perf_counter()
     report = IndexReport(total=len(items), strict=strict)
     todo = plan(engine, items, report)
+    if not engine.store.exists():
+        reduce = engine.settings.reduce
+        needed = max(reduce.dim or 0, 2) if reduce.method == "pca" else 2 if reduce.centre else 0
+        if len(todo) < needed:
+            raise ValueError(f"{'PCA' if reduce.method == 'pca' else 'centring'} is fitted on the first index: it "
+                             f"needs at least {needed} videos (this one has {len(todo)})")
+        todo = spread_first(todo, reduce.fit_size())
     if on_plan:
         on_plan(len(todo))
     add_embedded(engine, embed_stream(engine, todo, report, progress), report)

@@ -15,7 +15,8 @@ class Failure:
     reason: str = ""  # VideoDecodeError's keyword (not_video, truncated, ...), for callers that branch on it
 
     def to_json(self) -> dict:
-        return {"path": self.path, "stage": self.stage, "error": self.error, "message": self.message}
+        return {"path": self.path, "stage": self.stage, "error": self.error, "reason": self.reason,
+                "message": self.message}
 
 
 def failure_of(path: Path | str, stage: str, error: BaseException) -> Failure:

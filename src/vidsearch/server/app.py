@@ -1,147 +1,96 @@
-"""The search service: a FastAPI app around one VideoSearch. Thin: parse, call the engine, format."""
+"""The search service: a FastAPI app around one VideoSearch (routes in `routes.py`, guards in `security.py`)."""
 
 from __future__ import annotations
 
-import hmac
-import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, UploadFile
-from fastapi.responses import FileResponse
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 
+from .. import __version__
 from ..engine import VideoSearch
-from ..sources import SourceItem, stable_id
 from ..store import StoreError
 from ..video import VideoDecodeError
+from .config import ServerConfig
 from .previews import PreviewCache
-from .uploads import received
+from .routes import decode_failure, router, scrubbed
+from .security import is_loopback
+
+__all__ = ["ServerConfig", "create_app", "is_loopback"]
 
 STATIC = Path(__file__).parent / "static"
-NOT_A_VIDEO = {"not_video", "no_video_stream", "empty"}  # 415; other decode failures are 422
+SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
+                    (b"x-frame-options", b"DENY")]
 
 
-@dataclass
-class ServerConfig:
-    token: str | None = None  # required (Bearer) by the write endpoints when set
-    max_upload_bytes: int = 200 << 20
-    data_dir: Path = field(default_factory=lambda: Path("vidsearch-server"))  # uploads and previews
+class SecurityHeaders:
+    """Adds nosniff (no upload is ever sniffed into HTML), no framing, no cross-site referrers to every response."""
 
-    @property
-    def uploads(self) -> Path:
-        return self.data_dir / "uploads"
+    def __init__(self, app):
+        self.app = app
 
-    @property
-    def previews(self) -> Path:
-        return self.data_dir / "previews"
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
-def _decode_error(e: VideoDecodeError) -> HTTPException:
-    if e.reason in NOT_A_VIDEO:
-        return HTTPException(415, f"not a video we can read ({e.reason}: {e.cause})")
-    return HTTPException(422, f"the video cannot be used ({e.reason}: {e.cause})")
+def _json_error(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Every error is JSON with a `detail`; decode reasons map to 415 / 422 in one place."""
+
+    @app.exception_handler(VideoDecodeError)
+    def video_error(_: Request, e: VideoDecodeError):
+        failure = decode_failure(e.reason, scrubbed(e))
+        return _json_error(failure.status_code, failure.detail)
+
+    @app.exception_handler(StoreError)
+    def store_error(_: Request, e: StoreError):
+        return _json_error(503, str(e))
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(_: Request, e: RequestValidationError):
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors())
+        return JSONResponse({"detail": problems or "invalid request", "errors": jsonable_encoder(e.errors())},
+                            status_code=422)
+
+    @app.exception_handler(Exception)
+    def unexpected(_: Request, e: Exception):
+        return _json_error(500, f"internal error ({type(e).__name__}); the server log has the details")
 
 
 def create_app(engine: VideoSearch, config: ServerConfig | None = None) -> FastAPI:
     config = config or ServerConfig()
-    config.uploads.mkdir(parents=True, exist_ok=True)
-    previews = PreviewCache(config.previews)
-    app = FastAPI(title="vidsearch", version="0.1.0",
+    app = FastAPI(title="vidsearch", version=__version__, docs_url=None, redoc_url=None,
                   description="Reverse video search: upload a video, get the most similar videos of the library.")
+    app.state.engine, app.state.config = engine, config
+    app.state.previews = PreviewCache(config.previews)
+    app.include_router(router)
+    add_error_handlers(app)
+    app.add_middleware(SecurityHeaders)
 
-    def require_token(authorization: str | None = Header(default=None)) -> None:
-        if config.token is None:
-            return
-        expected = f"Bearer {config.token}"
-        if authorization is None or not hmac.compare_digest(authorization.encode(), expected.encode()):
-            raise HTTPException(401, "this endpoint needs the server's token: Authorization: Bearer TOKEN",
-                                headers={"WWW-Authenticate": "Bearer"})
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:  # the API docs with assets served from here: they work offline
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="vidsearch API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
 
-    def listing(video_id: int):
-        entries = engine.store.get([video_id]) if engine.store.exists() else []
-        if not entries:
-            raise HTTPException(404, f"no video with id {video_id}")
-        return entries[0]
-
-    def urls(video_id: int) -> dict:
-        return {"preview_url": f"/api/videos/{video_id}/preview", "file_url": f"/api/videos/{video_id}/file"}
-
-    @app.get("/healthz")
-    def healthz() -> dict:
-        return {"status": "ok", "count": engine.store.count() if engine.store.exists() else 0}
-
-    @app.get("/api/stats")
-    def stats() -> dict:
-        if not engine.store.exists():
-            return {"count": 0, "db": engine.store.location}
-        return engine.info()
-
-    @app.post("/api/search")
-    def search(file: UploadFile = File(...), k: int = Form(10)) -> dict:
-        if not 1 <= k <= 100:
-            raise HTTPException(422, "k must be between 1 and 100")
-        if not engine.store.exists() or engine.store.count() == 0:
-            raise HTTPException(409, "the library is empty: index some videos first")
-        with received(file, config.max_upload_bytes) as path:
-            try:
-                result = engine.search(path, k=k)
-            except VideoDecodeError as e:
-                raise _decode_error(e) from None
-        body = result.to_json()
-        body["query"] = file.filename or "upload"
-        body["results"] = [{**r, **urls(r["id"])} for r in body["results"]]
-        body["seconds"] = round(result.seconds, 3)
-        return body
-
-    @app.get("/api/videos/{video_id}")
-    def video(video_id: int) -> dict:
-        entry = listing(video_id)
-        return {"id": entry.id, "path": entry.path, "label": entry.label, "tags": entry.tags, **urls(entry.id)}
-
-    @app.get("/api/videos/{video_id}/preview")
-    def preview(video_id: int) -> FileResponse:
-        entry = listing(video_id)
-        try:
-            path = previews.get(entry.id, entry.path, entry.fingerprint)
-        except VideoDecodeError as e:
-            raise HTTPException(410, f"the indexed file can no longer be read ({e.reason})") from None
-        return FileResponse(path, media_type="image/webp", headers={"Cache-Control": "public, max-age=3600"})
-
-    @app.get("/api/videos/{video_id}/file")
-    def original(video_id: int) -> FileResponse:
-        entry = listing(video_id)  # only files the index holds, looked up by id: no path ever comes from the URL
-        if not Path(entry.path).is_file():
-            raise HTTPException(410, "the indexed file is gone")
-        return FileResponse(entry.path, filename=Path(entry.path).name)
-
-    @app.post("/api/videos", status_code=201, dependencies=[Depends(require_token)])
-    def add_video(file: UploadFile = File(...), label: str = Form("")) -> dict:
-        with received(file, config.max_upload_bytes, config.uploads) as temporary:
-            target = config.uploads / f"{uuid.uuid4().hex}{temporary.suffix}"
-            temporary.replace(target)  # keep it: the index points at it
-        item = SourceItem(stable_id(f"upload:{target.name}"), target, label.strip()[:200])
-        report = engine.index([item])
-        if report.failed:
-            target.unlink(missing_ok=True)
-            failure = report.failed[0]
-            status = 415 if failure.reason in NOT_A_VIDEO else 422
-            raise HTTPException(status, f"not indexed: {failure.message.split(': ', 1)[-1]}")
-        return video(item.id)
-
-    @app.delete("/api/videos/{video_id}", dependencies=[Depends(require_token)])
-    def delete_video(video_id: int) -> dict:
-        entry = listing(video_id)
-        engine.remove([video_id])
-        if Path(entry.path).parent == config.uploads.resolve():
-            Path(entry.path).unlink(missing_ok=True)  # uploaded through the API: the server owns the file
-        return {"deleted": video_id}
-
-    @app.exception_handler(StoreError)
-    def store_error(_, e: StoreError):
-        from fastapi.responses import JSONResponse
-
-        return JSONResponse({"detail": str(e)}, status_code=503)
-
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="page")
     return app
+

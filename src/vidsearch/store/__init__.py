@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
-from .base import CollectionSpec, Hit, IndexConfig, Listing, StoreError, StoreLockedError, VectorStore, VideoEntry
+import re
+
+from .base import (
+    INDEX_TYPES, MAX_K, CollectionSpec, Hit, IndexConfig, IndexConfigError, Listing, StoreError, StoreLockedError, VectorStore, VideoEntry, check_k,
+)
 
 __all__ = [
-    "CollectionSpec", "Hit", "IndexConfig", "Listing", "StoreError", "StoreLockedError", "VectorStore", "VideoEntry",
-    "open_store",
+    "INDEX_TYPES", "MAX_K", "CollectionSpec", "Hit", "IndexConfig", "IndexConfigError", "Listing", "StoreError", "StoreLockedError", "VectorStore", "VideoEntry",
+    "check_collection_name", "check_k", "open_store",
 ]
+
+
+COLLECTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
+
+
+def check_collection_name(name: str) -> str:
+    """Milvus' rule for collection names (letters, digits, underscores; not starting with a digit), for all."""
+    if not isinstance(name, str) or not COLLECTION_NAME.fullmatch(name):
+        raise StoreError(f"collection name {name!r}: use 1-255 letters, digits and underscores, "
+                         f"not starting with a digit")
+    return name
 
 
 def open_store(db: str, collection: str = "videos", token: str | None = None) -> VectorStore:
     """`memory://` or `*.npz` -> numpy brute force; `http://HOST:19530` -> Milvus server; a path -> Milvus Lite."""
+    check_collection_name(collection)
     if db.startswith("memory://") or db.endswith(".npz"):
         from .brute_force import BruteForceStore
 
         return BruteForceStore(db, collection)
-    from .milvus import MilvusStore
+    from .milvus import MilvusStore, is_server_uri
+
+    if not is_server_uri(db) and not db.endswith(".db"):
+        raise StoreError(f"--db {db!r}: give a Milvus Lite path ending in .db, a Milvus server URI "
+                         f"(http://HOST:19530), a .npz file or memory://")
 
     return MilvusStore(db, collection, token)

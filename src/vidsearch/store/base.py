@@ -16,6 +16,25 @@ class StoreLockedError(StoreError):
     """An embedded database is held by another process."""
 
 
+class IndexConfigError(StoreError, ValueError):
+    """Index parameters no backend (or not this backend) can build: refused before anything is written."""
+
+
+INDEX_TYPES = ("FLAT", "IVF_FLAT", "IVF_SQ8", "HNSW", "SCANN")  # every type some backend can build and reload
+METRICS = ("L2",)  # vectors are unit length; distances are documented as squared L2
+MAX_NLIST = 65536
+
+
+MAX_K = 16384  # Milvus' largest top-k
+
+
+def check_k(k: int) -> int:
+    """Raises ValueError unless 1 <= k <= MAX_K: checked before a query is decoded or embedded."""
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise ValueError(f"k must be an integer from 1 to {MAX_K}, not {k!r}")
+    return k
+
+
 @dataclass
 class IndexConfig:
     """The one place index parameters are decided (tutorial: IVF_FLAT, L2, nlist 400)."""
@@ -24,9 +43,38 @@ class IndexConfig:
     metric: str = "L2"
     nlist: int = 400
     nprobe: int = 32
+    m: int = 16  # HNSW graph degree
+    ef_construction: int = 200  # HNSW build-time breadth
+    ef: int = 64  # HNSW search-time breadth (raised to k when k is larger)
+
+    def validate(self, supported: tuple[str, ...] = INDEX_TYPES) -> "IndexConfig":
+        """Raises IndexConfigError for a type or parameter `supported` backends cannot build; returns self."""
+        if self.index_type not in supported:
+            raise IndexConfigError(f"index type {self.index_type!r} is not supported here; "
+                                   f"choose one of {', '.join(supported)}")
+        if self.metric not in METRICS:
+            raise IndexConfigError(f"metric {self.metric!r} is not supported; choose one of {', '.join(METRICS)}")
+        checks = [("nlist", self.nlist, 1, MAX_NLIST), ("nprobe", self.nprobe, 1, self.nlist),
+                  ("M", self.m, 2, 2048), ("efConstruction", self.ef_construction, 1, 1 << 20),
+                  ("ef", self.ef, 1, 1 << 20)]
+        for name, value, low, high in checks:
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise IndexConfigError(f"{name} must be an integer from {low} to {high}, not {value!r}")
+        return self
 
     def build_params(self) -> dict:
-        return {"nlist": self.nlist} if self.index_type.startswith("IVF") else {}
+        if self.index_type in ("IVF_FLAT", "IVF_SQ8", "SCANN"):
+            return {"nlist": self.nlist}
+        if self.index_type == "HNSW":
+            return {"M": self.m, "efConstruction": self.ef_construction}
+        return {}
+
+    def search_params(self, k: int) -> dict:
+        if self.index_type in ("IVF_FLAT", "IVF_SQ8", "SCANN"):
+            return {"nprobe": self.nprobe}
+        if self.index_type == "HNSW":
+            return {"ef": max(self.ef, k)}
+        return {}
 
 
 @dataclass
@@ -83,6 +131,14 @@ class VectorStore(ABC):
 
     kind: str
     location: str
+    index_types: tuple[str, ...] = INDEX_TYPES  # what this backend can build and reload after a restart
+
+    def check_index(self, config: IndexConfig) -> IndexConfig:
+        """Refuses, before any work, an index this backend cannot build (IndexConfigError)."""
+        try:
+            return config.validate(self.index_types)
+        except IndexConfigError as e:
+            raise IndexConfigError(f"{e} (backend {self.kind})") from None
 
     @abstractmethod
     def exists(self) -> bool: ...

@@ -2,11 +2,14 @@
 
 Traps handled here, each measured on this project's machines:
 - index parameters must be nested (`params={'params': {...}}`) or Milvus Lite silently drops them;
-- Milvus Lite accepts IVF_PQ / DISKANN / SCANN but cannot build them, and the collection then fails to
-  load after a restart: refused up front;
+- Milvus Lite accepts any index type (even "BOGUS") and fails only when it builds or reloads it, after the
+  rows were written: only types each backend can build and reload after a restart are allowed, checked
+  before any work (`index_types`, tested on both backends);
 - a server searches with consistency 'Strong' and is flushed and waited on until the index covers every row;
 - Milvus Lite locks its database directory to one process: reported as StoreLockedError, not a traceback;
-- Milvus 2.3's JSON field takes objects only, so tags are stored as {"top": [...]}.
+- Milvus 2.3's JSON field takes objects only, so tags are stored as {"top": [...]};
+- Milvus 2.3 keeps a collection's properties across a restart only when they were given at creation
+  (altered ones are lost): the spec is passed to `create_collection`.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ import time
 import numpy as np
 from pymilvus import DataType, MilvusClient
 
-from .base import CollectionSpec, Hit, Listing, StoreError, StoreLockedError, VectorStore, VideoEntry
+from .base import INDEX_TYPES, CollectionSpec, Hit, Listing, StoreError, StoreLockedError, VectorStore, VideoEntry
 
-LITE_UNSUPPORTED_INDEXES = {"IVF_PQ", "DISKANN", "SCANN"}
+LITE_INDEX_TYPES = ("FLAT", "IVF_FLAT", "IVF_SQ8", "HNSW")  # what milvus-lite 3.2.2 builds (faiss)
+SERVER_INDEX_TYPES = INDEX_TYPES  # Milvus 2.3 also builds SCANN; IVF_PQ and DISKANN need settings we do not expose
 META_PROPERTY = "vidsearch.spec"
 PATH_MAX, LABEL_MAX = 4096, 512
 OUTPUT_FIELDS = ["id", "path", "label", "tags", "fingerprint"]
@@ -57,9 +61,10 @@ def lite_lock_held(db: str) -> bool:
     import fcntl
 
     lock = os.path.join(db, "LOCK")
-    if not os.path.exists(lock):
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except OSError:  # missing or not writable: nobody can be holding it through this file
         return False
-    fd = os.open(lock, os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         fcntl.flock(fd, fcntl.LOCK_UN)
@@ -68,6 +73,20 @@ def lite_lock_held(db: str) -> bool:
         return True
     finally:
         os.close(fd)
+
+
+def check_lite_path(db: str) -> None:
+    """Refuses paths Milvus Lite would misuse: a file, a folder of something else, a read-only database."""
+    if not os.path.exists(db):
+        return
+    if not os.path.isdir(db):
+        raise StoreError(f"{db} is a file, not a Milvus Lite database (a folder): choose another --db path")
+    lock = os.path.join(db, "LOCK")
+    if os.listdir(db) and not os.path.exists(lock):
+        raise StoreError(f"{db} is a folder that is not a Milvus Lite database: choose another --db path")
+    if not os.access(db, os.W_OK) or (os.path.exists(lock) and not os.access(lock, os.W_OK)):
+        raise StoreError(f"the database {db} is read-only: Milvus Lite needs write access to its folder even to "
+                         f"read it (copy it somewhere writable)")
 
 
 _lite_users: dict[str, int] = {}  # open MilvusStores per Lite database in this process
@@ -85,6 +104,8 @@ def _release_lite(db: str) -> None:
 
 
 def _connect(db: str, token: str | None):
+    if not is_server_uri(db):
+        check_lite_path(db)
     lite_log = logging.getLogger("milvus_lite.server_manager")
     level = lite_log.level
     lite_log.setLevel(logging.CRITICAL)  # it logs a traceback for a held lock; we explain it instead
@@ -92,6 +113,8 @@ def _connect(db: str, token: str | None):
         # dedicated: closed with the store. A shared connection outlives its clients, keeps pinging, and
         # Milvus Lite answers an idle pinger with GOAWAY "too_many_pings": the next open then fails.
         return MilvusClient(db, token=token or "", dedicated=True)
+    except PermissionError as e:
+        raise StoreError(f"cannot open {db}: permission denied ({e.filename or db})") from None
     except Exception as e:
         if not is_server_uri(db) and lite_lock_held(db):
             raise StoreLockedError(
@@ -105,30 +128,42 @@ def _connect(db: str, token: str | None):
 
 
 class MilvusStore(VectorStore):
+    """A collection in Milvus. A Lite database that does not exist yet is not created (nor its folder)
+    until something is written: `search` or `info` with a mistyped path says so and leaves no trace."""
+
     def __init__(self, db: str, collection: str = "videos", token: str | None = None):
-        self.location, self.collection = db, collection
+        self.location, self.collection, self._token = db, collection, token
         self.kind = "milvus-server" if is_server_uri(db) else "milvus-lite"
-        self.client = _connect(db, token)
+        self.index_types = SERVER_INDEX_TYPES if self.kind == "milvus-server" else LITE_INDEX_TYPES
+        self._client: MilvusClient | None = None
         self._spec: CollectionSpec | None = None
         self._quiet = contextlib.nullcontext if self.kind == "milvus-server" else native_stdout_to_stderr
-        if self.kind == "milvus-lite":
-            _lite_users[os.path.abspath(db)] = _lite_users.get(os.path.abspath(db), 0) + 1
         self._closed = False
-        if self.exists():
-            with self._quiet():
-                self.client.load_collection(collection)
+        if self.kind == "milvus-server" or os.path.exists(db):
+            self.client  # connect now: a server must answer, a Lite database is locked for as long as we run
+
+    @property
+    def client(self) -> MilvusClient:
+        if self._client is None:
+            if self._closed:
+                raise StoreError(f"the store for {self.location} is closed")
+            self._client = _connect(self.location, self._token)
+            if self.kind == "milvus-lite":
+                path = os.path.abspath(self.location)
+                _lite_users[path] = _lite_users.get(path, 0) + 1
+            if self._client.has_collection(self.collection):
+                with self._quiet():
+                    self._client.load_collection(self.collection)
+        return self._client
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     def exists(self) -> bool:
+        if self._client is None and self.kind == "milvus-lite" and not os.path.exists(self.location):
+            return False
         return self.client.has_collection(self.collection)
 
     def create(self, spec: CollectionSpec) -> None:
-        index = spec.index
-        if self.kind == "milvus-lite" and index.index_type.upper() in LITE_UNSUPPORTED_INDEXES:
-            raise StoreError(
-                f"Milvus Lite cannot build {index.index_type} (the collection would fail to load after a "
-                f"restart). Use IVF_FLAT, FLAT or HNSW here, or a Milvus server (--db http://HOST:19530)."
-            )
+        index = self.check_index(spec.index)
         schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field("id", DataType.INT64, is_primary=True)
         schema.add_field("embedding", DataType.FLOAT_VECTOR, dim=spec.dim)
@@ -144,10 +179,11 @@ class MilvusStore(VectorStore):
             params={"params": index.build_params()},  # nested: Lite drops them otherwise
         )
         with self._quiet():
+            # the spec goes in at creation: Milvus 2.3 forgets properties altered later when it restarts
             self.client.create_collection(
-                self.collection, schema=schema, index_params=params, consistency_level="Strong"
+                self.collection, schema=schema, index_params=params, consistency_level="Strong",
+                properties={META_PROPERTY: json.dumps(spec.to_json())},
             )
-        self.client.alter_collection_properties(self.collection, properties={META_PROPERTY: json.dumps(spec.to_json())})
         self._spec = spec
 
     def drop(self) -> None:
@@ -159,7 +195,9 @@ class MilvusStore(VectorStore):
         if self._closed:
             return
         self._closed = True
-        self.client.close()
+        if self._client is None:
+            return
+        self._client.close()
         if self.kind == "milvus-lite":
             _release_lite(self.location)
 
@@ -212,7 +250,7 @@ class MilvusStore(VectorStore):
             limit=k,
             anns_field="embedding",
             output_fields=["path", "label", "tags"],
-            search_params={"metric_type": spec.index.metric, "params": {"nprobe": spec.index.nprobe}},
+            search_params={"metric_type": spec.index.metric, "params": spec.index.search_params(k)},
         )
         return [
             [
@@ -263,5 +301,7 @@ class MilvusStore(VectorStore):
         return len(present)
 
     def count(self) -> int:
+        if not self.exists():
+            return 0
         rows = self.client.query(self.collection, filter="", output_fields=["count(*)"])
         return int(rows[0]["count(*)"])

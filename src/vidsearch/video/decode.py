@@ -19,9 +19,12 @@ from .errors import VideoDecodeError
 from .transform import to_model_frame
 
 
+MAX_FRAMES = 512  # 32 clips' worth of I3D input: more is a typo, not a setting
+
+
 @dataclass(frozen=True)
 class DecodeOptions:
-    """How a video becomes frames. `num_frames` is the sampling density (see README for why 8)."""
+    """How a video becomes frames. `num_frames` is the sampling density (see README for why 16)."""
 
     num_frames: int = 16
     size: int = 224  # centre crop
@@ -31,6 +34,16 @@ class DecodeOptions:
     max_pixels: int = 8192 * 4320  # guardrail, checked before decoding
     max_seconds: float = 6 * 3600.0  # guardrail, checked before decoding
     threads: int = 0  # decoder threads; 0 lets FFmpeg choose (parallel workers use 1 each)
+
+    def __post_init__(self):
+        """Refuses options that would store nonsense (`num_frames: -1`) or exhaust memory, whoever passes them."""
+        limits = [("frames", self.num_frames, 1, MAX_FRAMES), ("size", self.size, 1, 4096),
+                  ("short_side", self.short_side, self.size, 8192), ("threads", self.threads, 0, 1024)]
+        for name, value, low, high in limits:
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"{name} must be an integer from {low} to {high}, not {value!r}")
+        if not self.max_pixels >= 1 or not self.max_seconds > 0 or not self.seek_min_seconds >= 0:
+            raise ValueError("max_pixels and max_seconds must be positive")
 
     def with_threads(self, threads: int) -> "DecodeOptions":
         return replace(self, threads=threads)

@@ -3,12 +3,17 @@
 Each worker has its own inbox of at most `prefetch` files, so the pool always knows which file a worker is
 on: a worker stuck past the timeout is killed, its file reported as a `timeout` failure, and a fresh worker
 takes its place. At most workers × prefetch files are in flight, whatever the library's size.
+
+Workers are `spawn`ed (never `fork`: the parent holds gRPC threads) as direct children, and each watches its
+parent: when the parent dies, even by SIGKILL, the worker exits at once (no orphans holding hundreds of MB).
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -27,7 +32,20 @@ class Decoded:
     error: VideoDecodeError | None = None
 
 
+def _exit_with_parent() -> None:
+    """A daemon thread that ends this worker when its parent process is gone (any platform, any death)."""
+    parent = mp.parent_process()
+
+    def watch():
+        parent.join()  # returns when the parent's end of the sentinel pipe closes: it exited or was killed
+        os._exit(1)
+
+    if parent is not None:
+        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _worker(worker_id: int, inbox, outbox, options: DecodeOptions) -> None:
+    _exit_with_parent()
     while (task := inbox.get()) is not None:
         key, path = task
         outbox.put(("start", worker_id, key, time.monotonic()))
@@ -43,7 +61,7 @@ def _worker(worker_id: int, inbox, outbox, options: DecodeOptions) -> None:
 class DecodePool:
     def __init__(self, options: DecodeOptions, workers: int = 2, timeout: float = 120.0, prefetch: int = 2):
         self.options, self.workers, self.timeout, self.prefetch = options, max(1, workers), timeout, prefetch
-        self._ctx = mp.get_context("forkserver")  # the parent may hold gRPC threads (Milvus): never fork it
+        self._ctx = mp.get_context("spawn")  # the parent may hold gRPC threads (Milvus): never fork it
 
     def _start(self, worker_id: int, outbox) -> dict:
         inbox = self._ctx.Queue()

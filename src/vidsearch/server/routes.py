@@ -1,0 +1,188 @@
+"""The HTTP API. Routes parse and format; the engine (reached through `engine_of`) does the work.
+
+Upload routes declare no body parameters: their guards (token, same origin, `k`) run on the headers and the
+query before a byte of the body is read, and the body is then streamed under the size limit (`uploads.py`).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import uuid
+from pathlib import Path as FilePath
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+
+from ..engine import VideoSearch
+from ..sources import MAX_ID, VIDEO_EXTENSIONS, SourceItem, stable_id
+from ..video import VideoDecodeError
+from .config import ServerConfig
+from .previews import PreviewCache
+from .security import check_same_origin, check_token
+from .uploads import received
+
+MAX_K = 100
+VideoId = Path(ge=0, le=MAX_ID, description="a video id from a search result")
+NOT_A_VIDEO = {"not_video", "no_video_stream", "empty"}  # 415; other decode failures are 422
+SANDBOXED = {"Content-Security-Policy": "sandbox", "Cache-Control": "public, max-age=3600"}
+UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary"}, "k": {"type": "integer", "default": 10},
+                   "label": {"type": "string"}}}}}}}
+
+router = APIRouter()
+
+
+def readable(path: str, **options):
+    """GET, and HEAD beside it (out of the OpenAPI schema): monitors and download managers ask HEAD first."""
+
+    def register(endpoint):
+        router.head(path, include_in_schema=False, **options)(endpoint)
+        return router.get(path, **options)(endpoint)
+
+    return register
+
+
+def engine_of(request: Request) -> VideoSearch:
+    return request.app.state.engine
+
+
+def config_of(request: Request) -> ServerConfig:
+    return request.app.state.config
+
+
+def writer(request: Request, config: ServerConfig = Depends(config_of)) -> None:
+    """Guards every write: same origin, then the token. Headers only: nothing of the body is read yet."""
+    check_same_origin(request)
+    check_token(request, config.token)
+
+
+def parse_k(value: str | int) -> int:
+    try:
+        k = int(value)
+    except (TypeError, ValueError):
+        raise HTTPException(422, f"k must be an integer from 1 to {MAX_K}, not {str(value)[:20]!r}") from None
+    if not 1 <= k <= MAX_K:
+        raise HTTPException(422, f"k must be an integer from 1 to {MAX_K}, not {k}")
+    return k
+
+
+def check_form_k(name: str, value: str) -> None:
+    if name == "k":
+        parse_k(value)
+
+
+def decode_failure(reason: str, cause: str) -> HTTPException:
+    if reason in NOT_A_VIDEO:
+        return HTTPException(415, f"not a video we can read ({reason}: {cause})")
+    return HTTPException(422, f"the video cannot be used ({reason}: {cause})")
+
+
+def scrubbed(error: VideoDecodeError) -> str:
+    """The decoder's message without the server's own file names (temporary and upload paths)."""
+    return error.cause.replace(error.path, "the upload").replace(FilePath(error.path).name, "the upload")
+
+
+def entry_of(engine: VideoSearch, video_id: int):
+    entry = engine.get(video_id)
+    if entry is None:
+        raise HTTPException(404, f"no video with id {video_id}")
+    return entry
+
+
+def urls(video_id: int) -> dict:
+    return {"preview_url": f"/api/videos/{video_id}/preview", "file_url": f"/api/videos/{video_id}/file"}
+
+
+def describe(entry) -> dict:
+    return {"id": entry.id, "path": entry.path, "label": entry.label, "tags": entry.tags, **urls(entry.id)}
+
+
+@readable("/healthz")
+def healthz(engine: VideoSearch = Depends(engine_of)) -> dict:
+    return {"status": "ok", "count": engine.count()}
+
+
+@readable("/api/stats")
+def stats(engine: VideoSearch = Depends(engine_of)) -> dict:
+    if not engine.count():
+        return {"count": 0, "db": engine.store.location}
+    return engine.info()
+
+
+@router.post("/api/search", openapi_extra=UPLOAD_BODY)
+async def search(request: Request, k: int | None = Query(None, description="results (1-100); or the form field k"),
+                 engine: VideoSearch = Depends(engine_of), config: ServerConfig = Depends(config_of)) -> dict:
+    """Upload a video (multipart field `file`, optional field `k`): the most similar videos of the library."""
+    if k is not None:
+        parse_k(k)
+    if not engine.count():
+        raise HTTPException(409, "the library is empty: index some videos first")
+    async with received(request, config.max_upload_bytes, check_field=check_form_k) as upload:
+        k = parse_k(upload.fields.get("k", k or 10))
+        result = await run_in_threadpool(engine.search, upload.path, k)
+    body = result.to_json()
+    body["query"] = upload.filename
+    body["results"] = [{**r, **urls(r["id"])} for r in body["results"]]
+    body["seconds"] = round(result.seconds, 3)
+    return body
+
+
+@readable("/api/videos/{video_id}")
+def video(video_id: int = VideoId, engine: VideoSearch = Depends(engine_of)) -> dict:
+    return describe(entry_of(engine, video_id))
+
+
+@readable("/api/videos/{video_id}/preview", response_class=FileResponse)
+def preview(request: Request, video_id: int = VideoId, engine: VideoSearch = Depends(engine_of)):
+    entry = entry_of(engine, video_id)
+    previews: PreviewCache = request.app.state.previews
+    try:
+        path = previews.get(entry.id, entry.path, entry.fingerprint)
+    except VideoDecodeError as e:
+        raise HTTPException(410, f"the indexed file can no longer be read ({e.reason})") from None
+    return FileResponse(path, media_type="image/webp", headers=SANDBOXED)
+
+
+@readable("/api/videos/{video_id}/file", response_class=FileResponse)
+def original(video_id: int = VideoId, engine: VideoSearch = Depends(engine_of)):
+    """The indexed file, looked up by id (no path ever comes from the URL), with range requests."""
+    entry = entry_of(engine, video_id)
+    if not FilePath(entry.path).is_file():
+        raise HTTPException(410, "the indexed file is gone")
+    media_type = mimetypes.guess_type(entry.path)[0] or ""
+    if not media_type.startswith(("video/", "image/gif")):
+        media_type = "application/octet-stream"  # never served as something a browser would run
+    return FileResponse(entry.path, media_type=media_type, headers={"Content-Security-Policy": "sandbox"},
+                        filename=FilePath(entry.path).name, content_disposition_type="inline")
+
+
+@router.post("/api/videos", status_code=201, dependencies=[Depends(writer)], openapi_extra=UPLOAD_BODY)
+async def add_video(request: Request, engine: VideoSearch = Depends(engine_of),
+                    config: ServerConfig = Depends(config_of)) -> dict:
+    """Upload and index a video (multipart field `file`, optional field `label`). Needs the token when set."""
+    config.uploads.mkdir(parents=True, exist_ok=True)
+    async with received(request, config.max_upload_bytes, config.uploads) as upload:
+        suffix = FilePath(upload.filename).suffix.lower()
+        target = config.uploads / f"{uuid.uuid4().hex}{suffix if suffix in VIDEO_EXTENSIONS else '.video'}"
+        upload.path.replace(target)  # kept: the index points at it
+    label = "".join(c for c in upload.fields.get("label", "") if c.isprintable()).strip()[:200]
+    item = SourceItem(stable_id(f"upload:{target.name}"), target, label)
+    report = await run_in_threadpool(engine.index, [item])
+    if report.failed:
+        target.unlink(missing_ok=True)
+        failure = report.failed[0]
+        cause = failure.message.replace(str(target), upload.filename).replace(str(target.resolve()), upload.filename)
+        raise decode_failure(failure.reason or failure.error, f"not indexed: {cause}")
+    return describe(entry_of(engine, item.id))
+
+
+@router.delete("/api/videos/{video_id}", dependencies=[Depends(writer)])
+def delete_video(video_id: int = VideoId, engine: VideoSearch = Depends(engine_of),
+                 config: ServerConfig = Depends(config_of)) -> dict:
+    entry = entry_of(engine, video_id)
+    engine.remove([video_id])
+    if FilePath(entry.path).parent == config.uploads.resolve():
+        FilePath(entry.path).unlink(missing_ok=True)  # uploaded through the API: the server owns the file
+    return {"deleted": video_id}

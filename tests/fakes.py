@@ -1,0 +1,45 @@
+"""A weight-free stand-in for the I3D embedder: fast unit tests of ingest, engine, evaluation and the API."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vidsearch.model import Embedding, Tag
+
+FAKE_LABELS = [f"fake action {i}" for i in range(16)]
+
+
+class FakeEmbedder:
+    """Deterministic 1024-d vectors from a clip's coarse colour layout and motion: the same clip always gives
+    the same vector, an altered copy a near one, different clips different ones. Counts what it embedded."""
+
+    name = "fake-embedder"
+    dim = 1024
+    precision = "fp32"
+
+    def __init__(self, fail_on: set[int] | None = None):
+        self.matrix = np.random.RandomState(0).standard_normal((4 * 4 * 3 * 2, self.dim)).astype(np.float32)
+        self.fail_on = fail_on or set()  # clips whose first pixel value is in here raise (failure paths)
+        self.calls = 0
+
+    def _features(self, frames: np.ndarray) -> np.ndarray:
+        t, h, w, _ = frames.shape
+        grid = frames[:, : h // 4 * 4, : w // 4 * 4].reshape(t, 4, h // 4, 4, w // 4, 3).mean(axis=(2, 4)) / 255.0
+        return np.concatenate([grid.mean(0).ravel(), (grid[-1] - grid[0]).ravel()])
+
+    def embed_batch(self, clips: list[np.ndarray]) -> list[Embedding]:
+        self.calls += 1
+        out = []
+        for frames in clips:
+            if int(frames[0, 0, 0, 0]) in self.fail_on:
+                raise RuntimeError("fake embedder refuses this clip")
+            vector = self._features(np.asarray(frames, np.float32)) @ self.matrix
+            logits = vector[: len(FAKE_LABELS)].astype(np.float64)
+            order = np.argsort(-logits)[:5]
+            probs = np.exp(logits - logits.max())
+            probs /= probs.sum()
+            out.append(Embedding(vector, [Tag(FAKE_LABELS[i], float(probs[i])) for i in order], logits))
+        return out
+
+    def embed(self, frames: np.ndarray) -> Embedding:
+        return self.embed_batch([frames])[0]

@@ -1,0 +1,172 @@
+"""Limits, guards and hostile inputs of the API, driven at the ASGI level so what the app READ is counted."""
+
+import asyncio
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import make_video
+from tests.fakes import FakeEmbedder
+from vidsearch import Settings, VideoSearch
+from vidsearch.server.app import ServerConfig, create_app
+
+TOKEN = "s3cret"
+MiB = 1 << 20
+BOUNDARY = "vidsearchboundary"
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    root = tmp_path_factory.mktemp("guards")
+    for i, motion in enumerate(["move_left", "pulse", "orbit_cw"]):
+        make_video(root / motion / f"v{i}.mp4", motion=motion, seed=i, width=128, height=96, seconds=1.0)
+    engine = VideoSearch(settings=Settings(db="memory://"), embedder=FakeEmbedder())
+    engine.settings.ingest.workers = 0
+    engine.index(root)
+    engine.root = root
+    return engine
+
+
+def app_for(engine, tmp_path, **config):
+    return create_app(engine, ServerConfig(data_dir=tmp_path, **config))
+
+
+def multipart_head(fields: dict | None = None, filename: str = "big.mp4") -> bytes:
+    parts = b"".join(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                     for k, v in (fields or {}).items())
+    return parts + (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+                    f"Content-Type: video/mp4\r\n\r\n").encode()
+
+
+def call(app, method: str, path: str, chunks, headers: dict | None = None, query: str = "") -> tuple[int, dict, int]:
+    """One request through the ASGI app; returns (status, JSON body, bytes of the request body it read)."""
+    chunks, read = iter(chunks), 0
+
+    async def receive():
+        nonlocal read
+        chunk = next(chunks, None)
+        if chunk is None:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        read += len(chunk)
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    headers = {"host": "testserver", "content-type": f"multipart/form-data; boundary={BOUNDARY}", **(headers or {})}
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "path": path,
+             "raw_path": path.encode(), "query_string": query.encode(), "root_path": "", "scheme": "http",
+             "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+             "server": ("testserver", 80), "client": ("127.0.0.1", 5000)}
+    asyncio.run(app(scope, receive, send))
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return sent[0]["status"], json.loads(body), read
+
+
+def endless(head: bytes, total: int = 100 * MiB):
+    """A 100 MB upload, produced lazily: only what the app pulls is ever made."""
+    yield head
+    for _ in range(total // MiB):
+        yield b"\0" * MiB
+
+
+def test_declared_oversize_body_is_refused_unread(engine, tmp_path):
+    app = app_for(engine, tmp_path, max_upload_bytes=MiB)
+    status, body, read = call(app, "POST", "/api/search", endless(multipart_head()),
+                              {"content-length": str(100 * MiB)})
+    assert (status, read) == (413, 0) and "limit of 1 MiB" in body["detail"]
+
+
+def test_chunked_oversize_body_stops_being_read_at_the_limit(engine, tmp_path):
+    app = app_for(engine, tmp_path, max_upload_bytes=MiB)
+    status, body, read = call(app, "POST", "/api/search", endless(multipart_head()))  # no Content-Length
+    assert status == 413 and read <= 3 * MiB  # the limit plus the chunk in flight, not 100 MB
+    assert not list(tmp_path.rglob("*.part"))
+
+
+def test_auth_and_parameters_are_checked_before_the_body(engine, tmp_path):
+    app = app_for(engine, tmp_path, token=TOKEN)
+    status, body, read = call(app, "POST", "/api/videos", endless(multipart_head()))
+    assert (status, read) == (401, 0) and "token" in body["detail"]
+    status, body, read = call(app, "POST", "/api/search", endless(multipart_head()), query="k=0")
+    assert (status, read) == (422, 0) and "k must be" in body["detail"]
+    # k as a form field before the file: refused as soon as that field has arrived
+    status, body, read = call(app, "POST", "/api/search", endless(multipart_head({"k": "abc"})))
+    assert status == 422 and read <= 2 * MiB and "k must be" in body["detail"]
+
+
+@pytest.mark.parametrize("headers", [
+    {"origin": "http://evil.example"},
+    {"origin": "null"},
+    {"sec-fetch-site": "cross-site"},
+    {"referer": "http://evil.example/page.html"},
+])
+def test_cross_origin_writes_are_refused(engine, tmp_path, headers):
+    app = app_for(engine, tmp_path)  # no token: the default on loopback
+    status, body, read = call(app, "POST", "/api/videos", endless(multipart_head()), headers)
+    assert (status, read) == (403, 0) and "cross-" in body["detail"]
+    status, body, _ = call(app, "DELETE", f"/api/videos/{engine.store.catalogue().popitem()[0]}", [], headers)
+    assert status == 403
+    assert engine.count() == 3
+
+
+def test_same_origin_writes_work_without_a_token_on_loopback(engine, tmp_path):
+    client = TestClient(app_for(engine, tmp_path))
+    video = make_video(tmp_path / "new.mp4", motion="zoom_out", seed=5, width=128, height=96, seconds=1.0)
+    added = client.post("/api/videos", headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+                        files={"file": ("new.mp4", video.read_bytes())}, data={"label": "zoom"})
+    assert added.status_code == 201, added.text
+    assert client.delete(f"/api/videos/{added.json()['id']}").json() == {"deleted": added.json()["id"]}
+
+
+def test_uploads_never_come_back_as_active_content(engine, tmp_path):
+    client = TestClient(app_for(engine, tmp_path, token=TOKEN))
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    video = make_video(tmp_path / "v.mp4", motion="zoom_in", seed=9, width=128, height=96, seconds=1.0)
+    added = client.post("/api/videos", headers=auth, files={"file": ("x.html", video.read_bytes(), "text/html")})
+    assert added.status_code == 201, added.text
+    assert added.json()["path"].endswith(".video")  # the client's extension is not kept
+    served = client.get(added.json()["file_url"])
+    assert served.headers["content-type"] == "application/octet-stream"
+    assert served.headers["x-content-type-options"] == "nosniff" and served.headers["content-security-policy"] == "sandbox"
+    client.delete(f"/api/videos/{added.json()['id']}", headers=auth)
+
+
+def test_errors_never_leak_server_paths_and_odd_names_are_safe(engine, tmp_path):
+    client = TestClient(app_for(engine, tmp_path, token=TOKEN))
+    for status, data in ((415, b"this is text, not a video\n" * 50), (422, b"")):
+        response = client.post("/api/search", files={"file": ("q.mp4", data)})
+        assert response.status_code == status
+        assert "vidsearch-upload" not in response.text and "/tmp" not in response.text
+    query = next(engine.root.rglob("*.mp4"))
+    raw = multipart_head(filename="../../a\x00b\x07.mp4") + query.read_bytes() + f"\r\n--{BOUNDARY}--\r\n".encode()
+    status, body, _ = call(app_for(engine, tmp_path), "POST", "/api/search", [raw])  # a NUL byte, sent as is
+    assert status == 200 and body["query"] == "ab.mp4"
+    added = client.post("/api/videos", headers={"Authorization": f"Bearer {TOKEN}"},
+                        files={"file": ("notes.mp4", b"text " * 100)})
+    assert added.status_code == 415 and str(tmp_path) not in added.text and "notes.mp4" in added.text
+
+
+def test_head_works_where_get_does(engine, tmp_path):
+    client = TestClient(app_for(engine, tmp_path))
+    video_id = next(iter(engine.store.catalogue()))
+    for path in ("/healthz", "/api/stats", f"/api/videos/{video_id}", f"/api/videos/{video_id}/file"):
+        response = client.head(path)
+        assert response.status_code == 200 and response.content == b"", path
+    assert client.head("/api/videos/1/file").status_code == 404
+
+
+def test_malformed_requests_get_json_details(engine, tmp_path):
+    client = TestClient(app_for(engine, tmp_path))
+    for response in (
+        client.post("/api/search", content=b"plain body", headers={"content-type": "text/plain"}),
+        client.post("/api/search", data={"k": "3"}),  # no file
+        client.post("/api/search", content=b"--x\r\ngarbage", headers={"content-type": "multipart/form-data; boundary=x"}),
+        client.get("/api/videos/-1"),
+        client.get(f"/api/videos/{2**70}"),
+        client.get("/api/videos/abc/file"),
+    ):
+        assert 400 <= response.status_code < 500 and response.json()["detail"], response.text

@@ -1,0 +1,154 @@
+"""Every bad input to the CLI is one line on stderr with the README's exit code, and loses no data.
+
+Most run `main()` in this process (validation happens before any model or video work); the ones about
+processes, ports and permissions run the real command.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_video
+from vidsearch.cli import main
+from vidsearch.store import open_store
+
+
+def run_main(capsys, *argv) -> tuple[int, str, str]:
+    try:
+        rc = main(list(argv))
+    except SystemExit as e:  # argparse: usage errors (2), --version and --help (0)
+        rc = e.code
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def one_line_error(err: str) -> bool:
+    return len(err.strip().splitlines()) == 1 and "error:" in err and "Traceback" not in err
+
+
+@pytest.fixture()
+def clip(tmp_path):
+    return make_video(tmp_path / "clip.mp4", motion="pulse", seed=3, width=128, height=96, seconds=1.0)
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["search", "q.mp4", "-k", "0"], "-k"),
+    (["search", "q.mp4", "-k", "-1"], "-k"),
+    (["eval", "queries", "-k", "0"], "-k"),
+    (["info", "--collection", ""], "collection name"),
+    (["info", "--collection", "no spaces"], "collection name"),
+    (["serve", "--port", "99999"], "--port"),
+    (["serve", "--max-upload-mb", "0"], "--max-upload-mb"),
+    (["serve", "--max-upload-mb", "-1"], "--max-upload-mb"),
+    (["index", "x", "--frames", "-1"], "--frames"),
+    (["index", "x", "--frames", "0"], "--frames"),
+    (["index", "x", "--workers", "-1"], "--workers"),
+    (["index", "x", "--dim", "0"], "--dim"),
+    (["index", "x", "--index-type", "BOGUS"], "--index-type"),
+    (["index", "x", "--nlist", "0"], "--nlist"),
+    (["index", "x", "--decode-timeout", "nan"], "--decode-timeout"),
+    (["index", "x", "--report", "/no/such/folder/report.json"], "--report"),
+    (["dataset", "build", "synthetic", "out", "--per-class", "0"], "--per-class"),
+])
+def test_bad_options_are_one_line_usage_errors_before_any_work(capsys, tmp_path, argv, fragment):
+    rc, out, err = run_main(capsys, *argv, *([] if argv[0] == "dataset" else ["--db", str(tmp_path / "x.db")]))
+    assert rc == 2 and one_line_error(err) and fragment in err, err
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_index_type_the_backend_cannot_build_is_refused_before_embedding(capsys, tmp_path, clip):
+    db = str(tmp_path / "lib.db")
+    rc, _, err = run_main(capsys, "index", str(clip), "--db", db, "--index-type", "SCANN")
+    assert rc == 1 and one_line_error(err) and "'SCANN' is not supported here" in err
+    rc, _, err = run_main(capsys, "index", str(clip), "--db", db, "--dim", "2000")
+    assert rc == 1 and one_line_error(err) and "--dim must be" in err
+    rc, _, err = run_main(capsys, "index", str(clip), "--db", db, "--nlist", "16", "--nprobe", "32")
+    assert rc == 1 and one_line_error(err) and "nprobe" in err
+    store = open_store(db)
+    assert not store.exists()  # nothing was created on the way
+    store.close()
+
+
+def test_mistyped_or_foreign_databases_are_never_created_or_written(capsys, tmp_path):
+    rc, _, err = run_main(capsys, "info", "--db", str(tmp_path / "typo.db"))
+    assert rc == 1 and one_line_error(err) and "index some videos first" in err
+    rc, _, err = run_main(capsys, "search", str(tmp_path / "q.mp4"), "--db", str(tmp_path / "typo.db"))
+    assert rc == 1 and one_line_error(err)
+    assert not (tmp_path / "typo.db").exists()
+    foreign = tmp_path / "photos.db"
+    foreign.mkdir()
+    (foreign / "holiday.jpg").write_bytes(b"jpeg")
+    rc, _, err = run_main(capsys, "info", "--db", str(foreign))
+    assert rc == 1 and one_line_error(err) and "not a Milvus Lite database" in err
+    assert sorted(p.name for p in foreign.iterdir()) == ["holiday.jpg"]
+    rc, _, err = run_main(capsys, "info", "--db", str(tmp_path / "lib.sqlite"))
+    assert rc == 1 and one_line_error(err) and "ending in .db" in err
+
+
+def test_remove_without_a_collection_and_remove_json(capsys, tmp_path, clip, monkeypatch):
+    db = str(tmp_path / "lib.db")
+    rc, _, err = run_main(capsys, "remove", "12", "--db", db)
+    assert rc == 1 and one_line_error(err) and "index some videos first" in err
+    rc, _, err = run_main(capsys, "index", str(clip), "--db", db, "--workers", "0", "--quiet")
+    assert rc == 0, err
+    rc, out, err = run_main(capsys, "remove", str(clip), "404", "--db", db, "--json")
+    assert rc == 3 and json.loads(out) == {"requested": 2, "removed": 1}
+
+
+def test_csv_row_without_a_path_is_reported_as_that_row(capsys, tmp_path, clip):
+    (tmp_path / "lib.csv").write_text(f"id,path,label\n1,{clip.name},a\n2,,b\n")
+    rc, out, err = run_main(capsys, "index", str(tmp_path / "lib.csv"), "--db", str(tmp_path / "c.db"),
+                            "--json", "--workers", "0")
+    report = json.loads(out)
+    assert rc == 3 and report["indexed"] == 1
+    assert [(f["stage"], f["reason"]) for f in report["failed"]] == [("open", "missing")]
+    assert "line 3 has no path" in report["failed"][0]["message"]
+
+
+def test_version_and_help_tell_the_truth(capsys):
+    rc, out, _ = run_main(capsys, "--version")
+    assert rc == 0 and out.startswith("vidsearch 0.")
+    rc, out, _ = run_main(capsys, "index", "--help")
+    assert rc == 0 and "(default 16)" in " ".join(out.split())
+
+
+def vidsearch(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "vidsearch", *args], capture_output=True, text=True, timeout=300,
+                          **kwargs)
+
+
+def test_serve_on_a_busy_port_is_one_line_and_exit_1(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        result = vidsearch("serve", "--port", str(busy.getsockname()[1]), "--db", str(tmp_path / "s.db"),
+                           "--data-dir", str(tmp_path / "data"))
+    assert result.returncode == 1 and one_line_error(result.stderr), result.stderr
+    assert "serving" not in result.stderr and "--port" in result.stderr
+
+
+def test_report_folder_is_checked_before_the_run(tmp_path, clip):
+    result = vidsearch("index", str(clip), "--db", str(tmp_path / "r.db"), "--report", str(tmp_path / "no" / "r.json"))
+    assert result.returncode == 2 and one_line_error(result.stderr) and not (tmp_path / "r.db").exists()
+
+
+def test_read_only_database_is_explained(tmp_path, clip):
+    db = tmp_path / "ro.db"
+    assert vidsearch("index", str(clip), "--db", str(db), "--workers", "0", "--no-centre").returncode == 0
+    command = [sys.executable, "-m", "vidsearch", "info", "--db", str(db)]
+    if os.getuid() == 0:  # permissions do not stop root: mount the database read-only in a private namespace
+        if not shutil.which("unshare"):
+            pytest.skip("needs unshare (util-linux) to make a read-only mount as root")
+        command = ["unshare", "-m", "sh", "-c", f'mount --bind -o ro "{db}" "{db}" && exec "$@"', "sh", *command]
+    else:
+        for path in [db, *db.rglob("*")]:
+            os.chmod(path, 0o555 if path.is_dir() else 0o444)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1 and one_line_error(result.stderr), result.stderr
+    assert "read-only" in result.stderr
