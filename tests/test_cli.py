@@ -9,6 +9,8 @@ import pytest
 from tests.conftest import make_video
 from vidsearch.store import open_store
 
+pytestmark = pytest.mark.model  # runs the real I3D (in `vidsearch` processes)
+
 
 def run(*args, check=True):
     result = subprocess.run([sys.executable, "-m", "vidsearch", *args], capture_output=True, text=True, timeout=600)

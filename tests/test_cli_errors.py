@@ -91,6 +91,7 @@ def test_mistyped_or_foreign_databases_are_never_created_or_written(capsys, tmp_
     assert rc == 1 and one_line_error(err) and "ending in .db" in err
 
 
+@pytest.mark.model  # indexes a real clip with the real model
 def test_remove_without_a_collection_and_remove_json(capsys, tmp_path, clip, monkeypatch):
     db = str(tmp_path / "lib.db")
     rc, _, err = run_main(capsys, "remove", "12", "--db", db)
@@ -101,6 +102,7 @@ def test_remove_without_a_collection_and_remove_json(capsys, tmp_path, clip, mon
     assert rc == 3 and json.loads(out) == {"requested": 2, "removed": 1}
 
 
+@pytest.mark.model  # indexes a real clip with the real model
 def test_csv_row_without_a_path_is_reported_as_that_row(capsys, tmp_path, clip):
     (tmp_path / "lib.csv").write_text(f"id,path,label\n1,{clip.name},a\n2,,b\n")
     rc, out, err = run_main(capsys, "index", str(tmp_path / "lib.csv"), "--db", str(tmp_path / "c.db"),
@@ -138,6 +140,7 @@ def test_report_folder_is_checked_before_the_run(tmp_path, clip):
     assert result.returncode == 2 and one_line_error(result.stderr) and not (tmp_path / "r.db").exists()
 
 
+@pytest.mark.model  # indexes a real clip with the real model
 def test_read_only_database_is_explained(tmp_path, clip):
     db = tmp_path / "ro.db"
     assert vidsearch("index", str(clip), "--db", str(db), "--workers", "0", "--no-centre").returncode == 0
@@ -152,3 +155,33 @@ def test_read_only_database_is_explained(tmp_path, clip):
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1 and one_line_error(result.stderr), result.stderr
     assert "read-only" in result.stderr
+
+
+def test_serve_beyond_loopback_protects_writes_with_a_generated_token(tmp_path):
+    import re
+    import time
+
+    import httpx
+
+    server = subprocess.Popen([sys.executable, "-m", "vidsearch", "serve", "--host", "0.0.0.0", "--port", "0",
+                               "--db", str(tmp_path / "s.db"), "--data-dir", str(tmp_path / "data")],
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        banner = server.stderr.readline()
+        match = re.search(r":(\d+) \(write endpoints need the token: (\S+)\)", banner)
+        assert match, banner
+        url, token = f"http://127.0.0.1:{match.group(1)}", match.group(2)
+        for _ in range(100):
+            try:
+                health = httpx.head(f"{url}/healthz", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        assert health.status_code == 200 and health.headers["x-content-type-options"] == "nosniff"
+        files = {"file": ("v.mp4", b"\0" * 100)}
+        assert httpx.post(f"{url}/api/videos", files=files).status_code == 401
+        authorised = httpx.post(f"{url}/api/videos", files=files, headers={"Authorization": f"Bearer {token}"})
+        assert authorised.status_code == 415  # past the guard: this upload is simply not a video
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -135,6 +135,14 @@ class VideoSearch:
         entries = self.store.get([video_id]) if self.store.exists() else []
         return entries[0] if entries else None
 
+    def labels(self) -> dict[str, set[int]]:
+        """Library ids by label (evaluation's ground truth); StoreError when there is no collection."""
+        self.store.spec()
+        by_label: dict[str, set[int]] = {}
+        for video_id, listing in self.store.catalogue().items():
+            by_label.setdefault(listing.label, set()).add(video_id)
+        return by_label
+
     def count(self) -> int:
         """How many videos the collection holds (0 when there is none yet)."""
         return self.store.count() if self.store.exists() else 0

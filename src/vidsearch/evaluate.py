@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import glob
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import mean
 from typing import Callable
 
 from .model import Embedding
+from .store import check_k
 from .sources import VIDEO_EXTENSIONS
 from .video import VideoDecodeError
 
@@ -135,10 +135,9 @@ def score_query(truth: set[int], ranked: list[int], k: int) -> dict[str, float]:
 def evaluate(engine, queries: list[Path], k: int = 10,
              embed: Callable[[Path], Embedding] | None = None) -> EvalReport:
     """Searches every query and scores the ranked ids. A query that cannot be decoded is listed as failed."""
+    check_k(k)
     embed = embed or engine.embed
-    truth_by_label: dict[str, set[int]] = defaultdict(set)
-    for item_id, listing in engine.store.catalogue().items():
-        truth_by_label[listing.label].add(item_id)
+    truth_by_label = engine.labels()
     report = EvalReport(k)
     start = time.perf_counter()
     for query in queries:

@@ -11,6 +11,8 @@ from tests.ingest.corpus import build_corpus
 from vidsearch import Settings, VideoSearch
 from vidsearch.video import decode_clip
 
+pytestmark = pytest.mark.model  # runs the real I3D (in `vidsearch` processes)
+
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):

@@ -12,6 +12,8 @@ import pytest
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
+pytestmark = [pytest.mark.browser, pytest.mark.model]
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -32,3 +32,37 @@ def test_fifo_is_refused_not_waited_on(tmp_path):
     os.mkfifo(tmp_path / "pipe.mp4")
     [result] = DecodePool(DecodeOptions(num_frames=4), workers=1, timeout=30).run([(0, tmp_path / "pipe.mp4")])
     assert result.error.reason == "not_video" and "regular file" in result.error.cause
+
+
+def test_sigkill_of_the_parent_leaves_no_worker_behind(tmp_path):
+    """kill -9 of an ingest must not leave decode workers (hundreds of MB each), a resource tracker or
+    /tmp/pymp-* folders: the workers watch their parent and exit with it."""
+    import glob
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    paths = [make_video(tmp_path / f"v{i}.mp4", motion="move_up", seed=i, width=96, height=64, seconds=0.5) for i in range(6)]
+    script = (
+        "import sys, time\nfrom pathlib import Path\nfrom vidsearch.video import DecodeOptions\n"
+        "from vidsearch.video.pool import DecodePool\n"
+        f"paths = [Path(p) for p in {[str(p) for p in paths]!r}] * 50\n"
+        "for decoded in DecodePool(DecodeOptions(num_frames=4), workers=2).run(enumerate(paths)):\n"
+        "    print('decoded', flush=True); time.sleep(1)\n"
+    )
+    before = set(glob.glob("/tmp/pymp-*"))
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout.readline().strip() == "decoded"  # the pool is up and working
+    children = psutil.Process(parent.pid).children(recursive=True)
+    assert len(children) >= 2
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(c.is_running() and c.status() != psutil.STATUS_ZOMBIE for c in children):
+        time.sleep(0.2)
+    survivors = [c.pid for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+    assert survivors == [], f"orphans: {survivors}"
+    assert set(glob.glob("/tmp/pymp-*")) - before == set()

@@ -13,6 +13,7 @@ from pathlib import Path as FilePath
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
+from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
 from ..engine import VideoSearch
 from ..sources import MAX_ID, VIDEO_EXTENSIONS, SourceItem, stable_id
@@ -91,6 +92,20 @@ def entry_of(engine: VideoSearch, video_id: int):
     return entry
 
 
+def file_response(request: Request, path: str, **options) -> FileResponse:
+    """Starlette's FileResponse (ranges, HEAD), with a bad Range header answered in JSON like every API error."""
+    http_range = request.headers.get("range")
+    if http_range is not None:
+        try:
+            FileResponse._parse_range_header(http_range, FilePath(path).stat().st_size)
+        except MalformedRangeHeader as e:
+            raise HTTPException(400, f"malformed Range header ({e.content}): use bytes=START-END") from None
+        except RangeNotSatisfiable as e:
+            raise HTTPException(416, "the Range starts past the end of the file",
+                                headers={"Content-Range": f"bytes */{e.max_size}"}) from None
+    return FileResponse(path, **options)
+
+
 def urls(video_id: int) -> dict:
     return {"preview_url": f"/api/videos/{video_id}/preview", "file_url": f"/api/videos/{video_id}/file"}
 
@@ -142,11 +157,11 @@ def preview(request: Request, video_id: int = VideoId, engine: VideoSearch = Dep
         path = previews.get(entry.id, entry.path, entry.fingerprint)
     except VideoDecodeError as e:
         raise HTTPException(410, f"the indexed file can no longer be read ({e.reason})") from None
-    return FileResponse(path, media_type="image/webp", headers=SANDBOXED)
+    return file_response(request, path, media_type="image/webp", headers=SANDBOXED)
 
 
 @readable("/api/videos/{video_id}/file", response_class=FileResponse)
-def original(video_id: int = VideoId, engine: VideoSearch = Depends(engine_of)):
+def original(request: Request, video_id: int = VideoId, engine: VideoSearch = Depends(engine_of)):
     """The indexed file, looked up by id (no path ever comes from the URL), with range requests."""
     entry = entry_of(engine, video_id)
     if not FilePath(entry.path).is_file():
@@ -154,7 +169,7 @@ def original(video_id: int = VideoId, engine: VideoSearch = Depends(engine_of)):
     media_type = mimetypes.guess_type(entry.path)[0] or ""
     if not media_type.startswith(("video/", "image/gif")):
         media_type = "application/octet-stream"  # never served as something a browser would run
-    return FileResponse(entry.path, media_type=media_type, headers={"Content-Security-Policy": "sandbox"},
+    return file_response(request, entry.path, media_type=media_type, headers={"Content-Security-Policy": "sandbox"},
                         filename=FilePath(entry.path).name, content_disposition_type="inline")
 
 
@@ -186,3 +201,9 @@ def delete_video(video_id: int = VideoId, engine: VideoSearch = Depends(engine_o
     if FilePath(entry.path).parent == config.uploads.resolve():
         FilePath(entry.path).unlink(missing_ok=True)  # uploaded through the API: the server owns the file
     return {"deleted": video_id}
+
+
+@router.api_route("/api/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+def no_such_endpoint(rest: str) -> None:
+    """Unknown API paths answer in JSON like the rest of the API (the page's static files own the others)."""
+    raise HTTPException(404, f"no such endpoint: /api/{rest}" if len(rest) < 200 else "no such endpoint")

@@ -31,10 +31,12 @@ SERVER_INDEX_TYPES = INDEX_TYPES  # Milvus 2.3 also builds SCANN; IVF_PQ and DIS
 META_PROPERTY = "vidsearch.spec"
 PATH_MAX, LABEL_MAX = 4096, 512
 OUTPUT_FIELDS = ["id", "path", "label", "tags", "fingerprint"]
+LITE_GRPC_OPTIONS = {"grpc.keepalive_time_ms": 2**31 - 1, "grpc.keepalive_permit_without_calls": False}
 
 # (after importing pymilvus, whose logging config would reset these levels)
 # Lite's query iterator asks for a timestamp Lite does not implement; both sides log it, harmlessly.
-logging.getLogger("pymilvus").setLevel(logging.ERROR)
+# pymilvus also logs every failed call with a traceback; each becomes a StoreError with one clear message here.
+logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
 logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
 
 
@@ -112,7 +114,10 @@ def _connect(db: str, token: str | None):
     try:
         # dedicated: closed with the store. A shared connection outlives its clients, keeps pinging, and
         # Milvus Lite answers an idle pinger with GOAWAY "too_many_pings": the next open then fails.
-        return MilvusClient(db, token=token or "", dedicated=True)
+        # Lite: a loopback server in this process, so no keepalive pings (its gRPC server answers an idle
+        # pinger with GOAWAY "too_many_pings", logged on the terminal of an idle `vidsearch serve`).
+        options = {} if is_server_uri(db) else LITE_GRPC_OPTIONS
+        return MilvusClient(db, token=token or "", dedicated=True, grpc_options=options)
     except PermissionError as e:
         raise StoreError(f"cannot open {db}: permission denied ({e.filename or db})") from None
     except Exception as e:
@@ -283,6 +288,8 @@ class MilvusStore(VectorStore):
         ]
 
     def catalogue(self) -> dict[int, Listing]:
+        if not self.exists():
+            return {}
         found: dict[int, Listing] = {}
         iterator = self.client.query_iterator(
             self.collection, batch_size=4096, filter="id >= 0", output_fields=["path", "label", "fingerprint"]

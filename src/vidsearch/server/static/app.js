@@ -46,8 +46,8 @@ async function search(file) {
   if (queryUrl) URL.revokeObjectURL(queryUrl);
   queryUrl = URL.createObjectURL(file);
   const form = new FormData();
+  form.append("k", $("k").value);  // before the file: the server checks it before reading the upload
   form.append("file", file);
-  form.append("k", $("k").value);
   let response;
   try { response = await fetch("/api/search", { method: "POST", body: form }); }
   catch { return fail("The server cannot be reached. Is `vidsearch serve` running?"); }

@@ -1,0 +1,142 @@
+"""Property tests over the CLI's options and the API's parameters: whatever comes in, the answer is a clean
+one-line error (CLI, with the README's exit codes) or JSON with a `detail` (API), never a traceback or a 500.
+Bounded in time: a fixed number of examples, no model weights (fake embedder), no server."""
+
+import string
+from urllib.parse import quote
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import make_video
+from tests.fakes import FakeEmbedder
+from vidsearch import Settings, VideoSearch
+from vidsearch.cli import main
+from vidsearch.server.app import ServerConfig, create_app
+
+FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+
+odd_text = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=30)
+numbers = st.one_of(st.integers(-(2**70), 2**70), st.sampled_from(["nan", "inf", "-inf", "1e999", "0x10", "", " 3"]))
+values = st.one_of(numbers.map(str), odd_text)
+
+
+@pytest.fixture(scope="module")
+def places(tmp_path_factory):
+    """Paths a user might point the CLI at: missing, a folder of non-videos, a text file named .mp4, a CSV."""
+    root = tmp_path_factory.mktemp("fuzz")
+    (root / "folder").mkdir()
+    (root / "folder" / "notes.mp4").write_text("not a video\n")
+    (root / "text.mp4").write_text("hello\n")
+    (root / "lib.csv").write_text("id,path,label\nx,,\n1,text.mp4,a\n")
+    (root / "bad.csv").write_text("no,header\n")
+    (root / "foreign.db").mkdir()
+    (root / "foreign.db" / "file").write_text("x")
+    return root
+
+
+def argv_strategy(places):
+    paths = st.sampled_from([str(places / p) for p in ("missing.mp4", "folder", "text.mp4", "lib.csv", "bad.csv", "")])
+    dbs = st.sampled_from(["memory://", str(places / "fz.db"), str(places / "foreign.db"), str(places / "x.npz"),
+                           str(places / "no.sqlite"), ""])
+    options = {
+        "index": ["--frames", "--dim", "--reduce", "--seed", "--index-type", "--nlist", "--nprobe", "--insert-batch",
+                  "--decode-timeout", "--max-pixels", "--max-seconds", "--report"],
+        "search": ["-k"], "eval": ["-k"], "info": [], "remove": [],
+    }
+
+    @st.composite
+    def argv(draw):
+        command = draw(st.sampled_from(sorted(options)))
+        args = [command]
+        if command in ("index", "search", "eval"):
+            args.append(draw(paths))
+        if command == "remove":
+            args += draw(st.lists(st.one_of(paths, numbers.map(str)), min_size=1, max_size=3))
+        for option in draw(st.lists(st.sampled_from(options[command]), max_size=4, unique=True)) if options[command] else []:
+            args += [option, draw(st.one_of(values, paths))]
+        if command == "index":
+            args += ["--workers", draw(st.sampled_from(["0", "-1", "x", "5000"])), "--quiet"]
+        args += ["--db", draw(dbs)]
+        args += draw(st.sampled_from([[], ["--json"], ["--collection", draw(odd_text)], ["--precision", "fp64"]]))
+        return args
+
+    return argv()
+
+
+def test_cli_never_tracebacks(places, capsys):
+    @FUZZ
+    @given(argv=argv_strategy(places))
+    def check(argv):
+        try:
+            rc = main(argv)
+        except SystemExit as e:
+            rc = e.code
+        out, err = capsys.readouterr()
+        assert rc in (0, 1, 2, 3), (argv, rc, err)
+        assert "Traceback" not in err and "Traceback" not in out, (argv, err)
+        if rc in (1, 2):
+            assert len(err.strip().splitlines()) == 1 and "error:" in err, (argv, err)
+
+    check()
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    root = tmp_path_factory.mktemp("api-fuzz")
+    for i, motion in enumerate(["move_left", "pulse"]):
+        make_video(root / motion / f"v{i}.mp4", motion=motion, seed=i, width=96, height=64, seconds=0.5)
+    engine = VideoSearch(settings=Settings(db="memory://"), embedder=FakeEmbedder())
+    engine.settings.ingest.workers = 0
+    engine.index(root)
+    app = create_app(engine, ServerConfig(token="t0ken", max_upload_bytes=4096, data_dir=root / "data"))
+    return TestClient(app, raise_server_exceptions=False), next(iter(engine.store.catalogue()))
+
+
+ids = st.one_of(st.integers(-(2**70), 2**70).map(str), odd_text.map(lambda t: quote(t, safe="")))
+headers = st.dictionaries(st.sampled_from(["Origin", "Authorization", "Content-Type", "Referer", "Sec-Fetch-Site",
+                                           "Range", "Content-Length"]),
+                          st.text(string.printable.strip("\r\n\x0b\x0c"), max_size=40), max_size=3)
+
+
+@st.composite
+def requests(draw, known_id):
+    video_id = draw(st.one_of(st.just(str(known_id)), ids))
+    method, path = draw(st.sampled_from([
+        ("GET", "/healthz"), ("HEAD", "/healthz"), ("GET", "/api/stats"), ("POST", "/api/search"),
+        ("GET", f"/api/videos/{video_id}"), ("HEAD", f"/api/videos/{video_id}"),
+        ("GET", f"/api/videos/{video_id}/preview"), ("GET", f"/api/videos/{video_id}/file"),
+        ("POST", "/api/videos"), ("DELETE", f"/api/videos/{video_id}"), ("PUT", "/api/search"),
+        ("GET", f"/api/{video_id}"),
+    ]))
+    params = draw(st.dictionaries(st.sampled_from(["k", "label", "x"]), values, max_size=2))
+    data = draw(st.dictionaries(st.sampled_from(["k", "label", "file"]), values, max_size=2))
+    payload = draw(st.one_of(st.none(), st.binary(max_size=6000), st.just(b"")))
+    name = draw(st.one_of(odd_text, st.just("clip.mp4")))
+    return method, path, params, data, payload, name, draw(headers)
+
+
+def test_api_never_500s_and_always_explains(client):
+    http, known_id = client
+
+    @FUZZ
+    @given(request=requests(known_id))
+    def check(request):
+        method, path, params, data, payload, name, extra = request
+        kwargs = {"params": params, "headers": extra}
+        if method in ("POST", "PUT"):
+            kwargs["data"] = data
+            if payload is not None:
+                kwargs["files"] = {"file": (name, payload)}
+        try:
+            response = http.request(method, path, **kwargs)
+        except UnicodeEncodeError:
+            return  # httpx itself refuses to send such a header or name: nothing reaches the server
+        assert response.status_code < 500, (request, response.status_code, response.text[:300])
+        if response.status_code >= 400 and method != "HEAD" and path.startswith("/api"):
+            assert response.headers["content-type"].startswith("application/json"), (request, response.text[:200])
+            assert response.json()["detail"], request
+
+    check()
