@@ -20,7 +20,7 @@ from vidsearch import Settings, VideoSearch
 from vidsearch.datasets.synthetic import MOTIONS, random_spec, render
 from vidsearch.model import Embedder
 from vidsearch.sources import read_source
-from vidsearch.store import VideoEntry
+from vidsearch.collection import Embedded
 from vidsearch.video import decode_clip
 from vidsearch.video.encode import Encoding, write_video
 
@@ -74,18 +74,16 @@ def tutorial_decode(path: Path, frames: int):
 def naive_sequential(embedder: Embedder, folder: Path, db: str, decode=None) -> float:
     engine = VideoSearch(settings=Settings(db=db, collection="naive"), embedder=embedder)
     items = read_source(folder)
-    engine.store.create(engine.new_spec(None))
-    projection = engine.projection()
+    collection = engine.collection
+    collection.create(embedder, None)
 
     start = time.perf_counter()
     for item in items:
         frames = decode(item.path) if decode else decode_clip(item.path).frames
-        embedding = embedder.embed(frames)
-        vector = projection.apply(embedding.vector)
-        engine.store.upsert([VideoEntry(item.id, str(item.path), item.label, vector)])
-    engine.store.flush()
+        collection.add([Embedded(item, embedder.embed(frames), "")])
+    collection.flush()
     rate = len(items) / (time.perf_counter() - start)
-    engine.store.drop()
+    engine.drop()
     engine.close()
     return rate
 
@@ -94,7 +92,7 @@ def pipeline(embedder: Embedder, folder: Path, db: str) -> float:
     engine = VideoSearch(settings=Settings(db=db, collection="pipeline"), embedder=embedder)
     report = engine.index(folder)
     assert report.indexed == len(read_source(folder)) and not report.failed, report.to_json()
-    engine.store.drop()
+    engine.drop()
     engine.close()
     return report.indexed / report.seconds
 

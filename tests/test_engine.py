@@ -39,7 +39,7 @@ def test_altered_copies_find_their_original(engine, library, tmp_path):
         result = engine.search(query, k=5)
         assert result.results[0].label == specs[i].motion, (i, [h.label for h in result.results])
         assert len(result.results) == 5 and result.results[0].distance < result.results[1].distance
-        assert len(result.tags) == 5 and result.tags[0]["score"] >= result.tags[-1]["score"]
+        assert len(result.tags) == 5 and result.tags[0].score >= result.tags[-1].score
 
 
 def test_reindexing_adds_nothing_twice_and_bad_files_are_reported(engine, library, tmp_path):

@@ -39,10 +39,10 @@ def test_settings_of_a_new_process_do_not_override_the_stored_projection(library
     db = str(tmp_path / "pca.db")
     with VideoSearch(settings=Settings(db=db, reduce=ReduceConfig(16, "pca")), embedder=embedder) as engine:
         engine.index(root)
-        stored = engine.projection()
+        stored = engine.collection.projection()
     with VideoSearch(settings=Settings(db=db, reduce=ReduceConfig(64, "random")), embedder=embedder) as engine:
-        assert engine.info()["dim"] == 16 and engine.projection().method == "pca"
-        assert (engine.projection().matrix == stored.matrix).all()
+        assert engine.info()["dim"] == 16 and engine.collection.projection().method == "pca"
+        assert (engine.collection.projection().matrix == stored.matrix).all()
 
 
 def test_a_projection_that_does_not_fit_the_model_is_a_clear_error(library, tmp_path, embedder):
@@ -58,13 +58,13 @@ def test_a_projection_that_does_not_fit_the_model_is_a_clear_error(library, tmp_
 
 
 def test_centring_is_automatic_for_a_large_enough_first_index(library, embedder, monkeypatch):
-    import vidsearch.engine
+    import vidsearch.config
 
     root, _ = library
     small = VideoSearch(settings=Settings(db="memory://"), embedder=embedder)
     small.index(root)
     assert small.info()["reduction"]["centred"] is False  # 20 videos: too few to estimate a mean
-    monkeypatch.setattr(vidsearch.engine, "CENTRE_MIN_VIDEOS", 10)
+    monkeypatch.setattr(vidsearch.config, "CENTRE_MIN_VIDEOS", 10)
     large = VideoSearch(settings=Settings(db="memory://"), embedder=embedder)
     large.index(root)
     assert large.info()["reduction"]["centred"] is True

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .config import ReduceConfig, Settings
 from .engine import VideoSearch
-from .ingest import Embedded, IndexReport, add_embedded
+from .collection import Embedded
 from .evaluate import evaluate, query_files
 from .model import Embedder, Embedding
 from .sources import read_source
@@ -92,13 +92,13 @@ def run_bench(dataset: Path, configs: list[BenchConfig], k: int = 10, say=print)
             dim = config.dim or embedder.dim
             with VideoSearch(settings=settings, embedder=embedder) as engine:
                 try:
-                    add_embedded(engine, [library], IndexReport())
+                    engine.add_embeddings(library)
                 except ValueError as e:  # e.g. PCA to more dimensions than the library has videos
                     rows.append(BenchRow(config, None, dim * 4, 0.0, str(e)))
                     say(f"  {config.name}: skipped ({e})")
                     continue
                 report = evaluate(engine, [q for q in queries if q in cached], k, embed=cached.__getitem__)
-                engine.store.drop()
+                engine.drop()
             nlist = min(settings.index.nlist, len(library))
             rows.append(BenchRow(config, report.to_json(), dim * 4, (len(library) + nlist) * dim * 4 / 2**20))
             say(f"  {config.name}: mHR {report.mean('mHR'):.3f} mAP {report.mean('mAP'):.3f} "

@@ -140,7 +140,7 @@ def cmd_index(args) -> int:
         else:
             print(f"indexed {report.indexed}, skipped {report.skipped} (unchanged), failed {len(report.failed)} "
                   f"of {report.total} in {report.seconds:.1f} s ({report.rate:.2f} clips/s) -> "
-                  f"{engine.store.location} [{engine.settings.collection}]"
+                  f"{engine.location} [{engine.collection.name}]"
                   + (f"; pruned {report.removed} whose files are gone" if args.prune else ""))
             for f in report.failed:
                 print(f"  FAILED [{f.stage}] {f.path}: {f.error}: {f.message}")
@@ -154,7 +154,7 @@ def cmd_search(args) -> int:
         print(json.dumps(result.to_json(), indent=2))
         return EXIT_OK
     print(f"query: {result.query}  ({result.seconds * 1000:.0f} ms)")
-    print("tags:  " + ", ".join(f"{t['label']} {t['score']:.2f}" for t in result.tags))
+    print("tags:  " + ", ".join(f"{t.label} {t.score:.2f}" for t in result.tags))
     print(f"{'rank':>4}  {'id':>20}  {'distance':>8}  {'label':<20}  path")
     for rank, hit in enumerate(result.results, start=1):
         print(f"{rank:>4}  {hit.id:>20}  {hit.distance:8.4f}  {hit.label[:20]:<20}  {hit.path}")
@@ -268,7 +268,7 @@ def cmd_serve(args) -> int:
     try:
         app = create_app(engine, config)
         port = sock.getsockname()[1]
-        print(f"vidsearch serving {engine.store.location} [{engine.settings.collection}] on http://{args.host}:{port}"
+        print(f"vidsearch serving {engine.location} [{engine.collection.name}] on http://{args.host}:{port}"
               + (f" (write endpoints need the token: {token})" if generated else
                  " (write endpoints need the token)" if token else ""), file=sys.stderr)
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))

@@ -1,4 +1,5 @@
-"""VideoSearch: the one object the CLI, the web server and notebooks talk to."""
+"""VideoSearch: the one object the CLI, the web server and notebooks talk to. It assembles the pieces
+(store → collection, embedder, ingest) and is the only facade they use."""
 
 from __future__ import annotations
 
@@ -7,14 +8,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
-from .config import CENTRE_MIN_VIDEOS, Settings
+from .collection import Collection, Embedded
+from .config import Settings
+from .ingest import FailurePolicy, IndexReport, IngestEvents, add_embedded, run_ingest
 from .model import Embedder, Embedding
-from .reduce import Projection, ProjectionMismatchError, check_reduction, fit_projection
-from .ingest import IndexReport, run_ingest
 from .sources import SourceItem, read_source
-from .store import CollectionSpec, Hit, StoreError, VectorStore, VideoEntry, check_k, open_store
+from .store import Hit, VectorStore, VideoEntry, check_k, open_store
+from .tags import Tag
 from .video import DecodeOptions, decode_clip
 
 
@@ -22,11 +22,12 @@ from .video import DecodeOptions, decode_clip
 class SearchResult:
     query: str
     results: list[Hit]
-    tags: list[dict]
+    tags: list[Tag]
     seconds: float = 0.0
 
     def to_json(self) -> dict:
-        return {"query": self.query, "results": [h.to_json() for h in self.results], "tags": self.tags}
+        return {"query": self.query, "results": [h.to_json() for h in self.results],
+                "tags": [t.to_json() for t in self.tags]}
 
 
 class VideoSearch:
@@ -38,55 +39,36 @@ class VideoSearch:
         overrides = {k: v for k, v in (("db", db), ("collection", collection)) if v is not None}
         self.settings = replace(settings, **overrides)
         self._embedder = embedder
-        self._projection: tuple[CollectionSpec, Projection] | None = None
-        self.store = store or open_store(self.settings.db, self.settings.collection, self.settings.token)
+        store = store or open_store(self.settings.db, self.settings.collection, self.settings.token)
+        self.collection = Collection(store, self.settings.index, self.settings.reduce, self.settings.decode)
 
-    # -- pieces ------------------------------------------------------------------------------------------
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
             self._embedder = Embedder(self.settings.precision, self.settings.top_k_tags)
         return self._embedder
 
-    def decode_options(self) -> DecodeOptions:
-        """The collection's own frame count wins over the settings: queries must be decoded like the library."""
-        options = self.settings.decode
-        if self.store.exists():
-            frames = self.store.spec().meta.get("num_frames")
-            if frames and frames != options.num_frames:
-                options = replace(options, num_frames=int(frames))
-        return options
+    @property
+    def store(self) -> VectorStore:
+        """The backend itself, for tests and tools; everything else goes through this facade."""
+        return self.collection.store
 
-    def projection(self) -> Projection:
-        spec = self.store.spec()
-        if self._projection is None or self._projection[0] is not spec:  # decoded once per collection spec
-            self._projection = (spec, Projection.from_json(spec.meta["projection"]))
-        return self._projection[1]
+    @property
+    def location(self) -> str:
+        return self.collection.location
+
+    def decode_options(self) -> DecodeOptions:
+        return self.collection.decode_options()
 
     def embed(self, path: str | Path) -> Embedding:
         clip = decode_clip(path, self.decode_options())
         return self.embedder.embed(clip.frames)
 
-    def new_spec(self, features: np.ndarray | None) -> CollectionSpec:
-        r = self.settings.reduce
-        centre = r.centre if r.centre is not None else features is not None and len(features) >= CENTRE_MIN_VIDEOS
-        projection = fit_projection(features, self.embedder.dim, r.dim, r.method, centre, r.seed)
-        meta = {
-            "model": self.embedder.name,
-            "num_frames": self.settings.decode.num_frames,
-            "precision": self.embedder.precision,
-            "projection": projection.to_json(),
-        }
-        return CollectionSpec(dim=projection.output_dim, index=self.settings.index, meta=meta)
-
     # -- indexing ----------------------------------------------------------------------------------------
     def check_index_settings(self) -> None:
         """Everything `index` will need, checked before any video is decoded (ValueError / StoreError)."""
         self.settings.ingest.validate()
-        if not self.store.exists():  # a new collection: its index and reduction must be buildable
-            self.store.check_index(self.settings.index)
-            r = self.settings.reduce
-            check_reduction((self._embedder or Embedder).dim, r.dim, r.method)
+        self.collection.check_new((self._embedder or Embedder).dim)
 
     def index(self, source: str | Path | list[SourceItem], progress: Callable[[int], None] | None = None,
               on_plan: Callable[[int], None] | None = None, strict: bool = False, prune: bool = False) -> IndexReport:
@@ -97,13 +79,23 @@ class VideoSearch:
         """
         self.check_index_settings()
         items = read_source(source) if not isinstance(source, list) else source
-        return run_ingest(self, items, progress, on_plan, strict=strict, prune_missing=prune)
+        events = IngestEvents(**{name: f for name, f in (("on_plan", on_plan), ("on_progress", progress)) if f})
+        return run_ingest(items, self.collection, self.embedder, self.decode_options(), self.settings.ingest,
+                          FailurePolicy(strict), events, prune_missing=prune)
+
+    def add_embeddings(self, rows: list[Embedded]) -> IndexReport:
+        """Stores already embedded videos (evaluation and benchmarks embed once, index many ways)."""
+        self.check_index_settings()
+        report = IndexReport(total=len(rows))
+        add_embedded(self.collection, self.embedder, [rows], report, self.settings.ingest.insert_batch,
+                     report.failed.append)
+        return report
 
     # -- querying ----------------------------------------------------------------------------------------
     def search(self, path: str | Path, k: int = 10) -> SearchResult:
         start = time.perf_counter()
         check_k(k)
-        self.projection()  # fails fast, before decoding, when there is no collection
+        self.collection.projection()  # fails fast, before decoding, when there is no collection
         result = self.search_embedding(self.embed(path), k, query=str(path))
         result.seconds = time.perf_counter() - start
         return result
@@ -111,62 +103,33 @@ class VideoSearch:
     def search_embedding(self, embedding: Embedding, k: int = 10, query: str = "") -> SearchResult:
         """Search with an already computed embedding (evaluation reuses one embedding across collections)."""
         check_k(k)
-        try:
-            vector = self.projection().apply(embedding.vector)
-        except ProjectionMismatchError as e:
-            raise StoreError(f"{e}; re-index the collection with this model") from e
-        hits = self.store.search(vector[None], k)[0]
-        tags = [{"label": t.label, "score": round(t.score, 6)} for t in embedding.tags]
-        return SearchResult(query, hits, tags)
-
-    def remove(self, targets: list[int | str | Path]) -> int:
-        """Deletes entries by id, or by path (the path as indexed, resolved). Returns how many were removed."""
-        self.store.spec()  # a clear error when there is no collection to remove from
-        paths = {str(Path(t).resolve()) for t in targets if not isinstance(t, int)}
-        ids = [t for t in targets if isinstance(t, int)]
-        if paths:
-            ids += [i for i, row in self.store.catalogue().items() if row.path in paths]
-        removed = self.store.delete(ids)
-        self.store.flush()
-        return removed
+        return SearchResult(query, self.collection.search(embedding.vector, k), list(embedding.tags))
 
     def get(self, video_id: int) -> VideoEntry | None:
         """One indexed video (vector included), or None."""
-        entries = self.store.get([video_id]) if self.store.exists() else []
-        return entries[0] if entries else None
-
-    def labels(self) -> dict[str, set[int]]:
-        """Library ids by label (evaluation's ground truth); StoreError when there is no collection."""
-        self.store.spec()
-        by_label: dict[str, set[int]] = {}
-        for video_id, listing in self.store.catalogue().items():
-            by_label.setdefault(listing.label, set()).add(video_id)
-        return by_label
+        return self.collection.get(video_id)
 
     def count(self) -> int:
         """How many videos the collection holds (0 when there is none yet)."""
-        return self.store.count() if self.store.exists() else 0
+        return self.collection.count()
+
+    def labels(self) -> dict[str, set[int]]:
+        """Library ids by label (evaluation's ground truth)."""
+        return self.collection.labels()
+
+    def remove(self, targets: list[int | str | Path]) -> int:
+        """Deletes entries by id, or by path (the path as indexed, resolved). Returns how many were removed."""
+        return self.collection.remove(targets)
+
+    def drop(self) -> None:
+        """Deletes the whole collection."""
+        self.collection.drop()
 
     def info(self) -> dict:
-        spec = self.store.spec()
-        projection = spec.meta.get("projection", {})
-        return {
-            "count": self.store.count(),
-            "dim": spec.dim,
-            "model": spec.meta.get("model", ""),
-            "index": {
-                "type": spec.index.index_type, "metric": spec.index.metric,
-                "nlist": spec.index.nlist, "nprobe": spec.index.nprobe,
-            },
-            "db": self.store.location,
-            "backend": self.store.kind,
-            "collection": self.settings.collection,
-            "num_frames": spec.meta.get("num_frames"),
-            "reduction": {"method": projection.get("method", "none"), "centred": projection.get("mean") is not None},
-        }
+        return self.collection.info()
 
     def close(self) -> None:
-        self.store.close()
+        self.collection.close()
 
     def __enter__(self):
         return self

@@ -9,7 +9,8 @@ import pytest
 
 from tests.ingest.corpus import build_corpus
 from vidsearch import Settings, VideoSearch
-from vidsearch.video import decode_clip
+from vidsearch.sources import read_source
+from vidsearch.video import DecodeOptions, decode_clip
 
 pytestmark = pytest.mark.model  # runs the real I3D (in `vidsearch` processes)
 
@@ -72,12 +73,10 @@ def test_portrait_video_is_turned_upright(tmp_path):
 
 def test_guardrail_refuses_huge_frames_before_decoding(corpus, tmp_path):
     csv, _ = corpus
-    engine = VideoSearch(settings=Settings(db="memory://"))
-    engine.settings.decode = engine.settings.decode.__class__(max_pixels=1920 * 1080)
+    engine = VideoSearch(settings=Settings(db="memory://", decode=DecodeOptions(max_pixels=1920 * 1080)))
     engine.settings.ingest.workers = 0
-    report = engine.index([i for i in __import__("vidsearch.sources", fromlist=["read_source"]).read_source(csv)
-                           if i.path.name == "uhd 3840x2160.mp4"])
-    assert [f.message.split(": ")[1].split(" ")[0] for f in report.failed] == ["too_large"]
+    report = engine.index([i for i in read_source(csv) if i.path.name == "uhd 3840x2160.mp4"])
+    assert [f.reason for f in report.failed] == ["too_large"]
 
 
 def test_strict_mode_stops_at_the_first_failure(corpus, tmp_path):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from vidsearch.reduce import l2_normalise
+from vidsearch.tags import Tag
 from vidsearch.store import CollectionSpec, IndexConfig, IndexConfigError, Listing, StoreError, VideoEntry, open_store
 from vidsearch.store.milvus import LITE_INDEX_TYPES, SERVER_INDEX_TYPES
 
@@ -31,7 +32,7 @@ def store(request, tmp_path):
 def entries(n: int, seed: int = 0, start: int = 0) -> list[VideoEntry]:
     vectors = l2_normalise(np.random.default_rng(seed).normal(size=(n, DIM)))
     return [VideoEntry(start + i, f"/videos/{start + i}.mp4", f"label{i % 3}", v,
-                       [{"label": "abseiling", "score": 0.5}], f"fp{start + i}") for i, v in enumerate(vectors)]
+                       [Tag("abseiling", 0.5)], f"fp{start + i}") for i, v in enumerate(vectors)]
 
 
 def spec(nlist: int = 8) -> CollectionSpec:
@@ -49,7 +50,7 @@ def test_spec_round_trips_and_rows_are_kept(store):
     got = {e.id: e for e in store.get([3, 7, 999])}
     assert set(got) == {3, 7}
     assert got[3].path == "/videos/3.mp4" and got[3].label == "label0" and got[3].fingerprint == "fp3"
-    assert got[3].tags == [{"label": "abseiling", "score": 0.5}]
+    assert got[3].tags == [Tag("abseiling", 0.5)]
     assert np.allclose(got[3].vector, rows[3].vector, atol=1e-6)
     assert store.catalogue() == {e.id: Listing(e.path, e.label, e.fingerprint) for e in rows}
 

@@ -1,6 +1,6 @@
 """Production ingest: parallel decoding, batched inference, bulk inserts, failure reports, resume."""
 
-from .pipeline import Embedded, add_embedded, run_ingest
-from .report import Failure, IndexReport, StrictModeError
+from .pipeline import IngestEvents, add_embedded, run_ingest
+from .report import Failure, FailurePolicy, IndexReport, StrictModeError
 
-__all__ = ["Embedded", "Failure", "IndexReport", "StrictModeError", "add_embedded", "run_ingest"]
+__all__ = ["Failure", "FailurePolicy", "IndexReport", "IngestEvents", "StrictModeError", "add_embedded", "run_ingest"]

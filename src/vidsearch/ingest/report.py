@@ -31,6 +31,17 @@ class StrictModeError(RuntimeError):
         super().__init__(f"stopped at the first failure (--strict): [{failure.stage}] {failure.path}: {failure.message}")
 
 
+@dataclass(frozen=True)
+class FailurePolicy:
+    """What a failed video does to the run: it is reported and the run goes on, or (strict) the run stops."""
+
+    strict: bool = False
+
+    def handle(self, failure: Failure) -> None:
+        if self.strict:
+            raise StrictModeError(failure)
+
+
 @dataclass
 class IndexReport:
     indexed: int = 0
@@ -39,12 +50,6 @@ class IndexReport:
     seconds: float = 0.0
     total: int = 0
     removed: int = 0  # --prune: entries whose files are gone
-    strict: bool = False
-
-    def fail(self, failure: Failure) -> None:
-        self.failed.append(failure)
-        if self.strict:
-            raise StrictModeError(failure)
 
     @property
     def rate(self) -> float:

@@ -8,18 +8,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..tags import Tag
 from .i3d import EMBEDDING_DIM
 from .labels import kinetics400_labels
 from .precision import resolve_precision
 from .weights import load_i3d
 
 MODEL_NAME = "i3d-kinetics400-rgb"
-
-
-@dataclass(frozen=True)
-class Tag:
-    label: str
-    score: float
 
 
 @dataclass

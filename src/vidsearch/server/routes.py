@@ -111,7 +111,7 @@ def urls(video_id: int) -> dict:
 
 
 def describe(entry) -> dict:
-    return {"id": entry.id, "path": entry.path, "label": entry.label, "tags": entry.tags, **urls(entry.id)}
+    return {"id": entry.id, "path": entry.path, "label": entry.label, "tags": [t.to_json() for t in entry.tags], **urls(entry.id)}
 
 
 @readable("/healthz")
@@ -122,7 +122,7 @@ def healthz(engine: VideoSearch = Depends(engine_of)) -> dict:
 @readable("/api/stats")
 def stats(engine: VideoSearch = Depends(engine_of)) -> dict:
     if not engine.count():
-        return {"count": 0, "db": engine.store.location}
+        return {"count": 0, "db": engine.location}
     return engine.info()
 
 

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..tags import Tag
+
 
 class StoreError(RuntimeError):
     """A store problem a user can act on; the message says what to do."""
@@ -85,7 +87,7 @@ class VideoEntry:
     path: str
     label: str
     vector: np.ndarray
-    tags: list[dict] = field(default_factory=list)  # [{"label": str, "score": float}], best first
+    tags: list[Tag] = field(default_factory=list)  # the model's top classes, best first
     fingerprint: str = ""
 
 
@@ -104,7 +106,6 @@ class Hit:
     path: str
     label: str
     distance: float  # squared L2 between normalised vectors (= 2 - 2·cosine)
-    tags: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {"id": self.id, "path": self.path, "label": self.label, "distance": self.distance}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..tags import Tag
 from .base import CollectionSpec, Hit, Listing, StoreError, VectorStore, VideoEntry
 
 
@@ -33,14 +34,15 @@ class BruteForceStore(VectorStore):
             self._spec = CollectionSpec.from_json(json.loads(str(data[f"{self.collection}.spec"])))
             records = json.loads(str(data[f"{self.collection}.rows"]))
             vectors = data[f"{self.collection}.vectors"]
-        self.rows = {r["id"]: VideoEntry(vector=v, **r) for r, v in zip(records, vectors)}
+        self.rows = {r["id"]: VideoEntry(vector=v, **{**r, "tags": [Tag.from_json(t) for t in r["tags"]]})
+                     for r, v in zip(records, vectors)}
         self._cache = None
 
     def flush(self) -> None:
         if self.file is None or self._spec is None:
             return
         rows = list(self.rows.values())
-        records = [{"id": e.id, "path": e.path, "label": e.label, "tags": e.tags, "fingerprint": e.fingerprint} for e in rows]
+        records = [{"id": e.id, "path": e.path, "label": e.label, "tags": [t.to_json() for t in e.tags], "fingerprint": e.fingerprint} for e in rows]
         vectors = np.stack([e.vector for e in rows]) if rows else np.zeros((0, self._spec.dim), np.float32)
         self.file.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.file.with_suffix(".tmp.npz")
@@ -99,7 +101,7 @@ class BruteForceStore(VectorStore):
         for row in distances:
             top = np.argpartition(row, min(k, len(row) - 1))[:k] if len(row) > k else np.arange(len(row))
             order = top[np.lexsort((top, row[top]))]
-            results.append([Hit(rows[i].id, rows[i].path, rows[i].label, float(row[i]), rows[i].tags) for i in order])
+            results.append([Hit(rows[i].id, rows[i].path, rows[i].label, float(row[i])) for i in order])
         return results
 
     def get(self, ids: list[int]) -> list[VideoEntry]:

@@ -24,6 +24,7 @@ import time
 import numpy as np
 from pymilvus import DataType, MilvusClient
 
+from ..tags import Tag
 from .base import INDEX_TYPES, CollectionSpec, Hit, Listing, StoreError, StoreLockedError, VectorStore, VideoEntry
 
 LITE_INDEX_TYPES = ("FLAT", "IVF_FLAT", "IVF_SQ8", "HNSW")  # what milvus-lite 3.2.2 builds (faiss)
@@ -226,7 +227,7 @@ class MilvusStore(VectorStore):
                 "embedding": np.asarray(e.vector, dtype=np.float32).tolist(),
                 "path": e.path[:PATH_MAX],
                 "label": e.label[:LABEL_MAX],
-                "tags": {"top": e.tags},
+                "tags": {"top": [t.to_json() for t in e.tags]},
                 "fingerprint": e.fingerprint,
             }
             for e in entries
@@ -254,7 +255,7 @@ class MilvusStore(VectorStore):
             data=np.asarray(vectors, dtype=np.float32).tolist(),
             limit=k,
             anns_field="embedding",
-            output_fields=["path", "label", "tags"],
+            output_fields=["path", "label"],
             search_params={"metric_type": spec.index.metric, "params": spec.index.search_params(k)},
         )
         return [
@@ -264,7 +265,6 @@ class MilvusStore(VectorStore):
                     path=h["entity"]["path"],
                     label=h["entity"]["label"],
                     distance=float(h["distance"]),
-                    tags=(h["entity"].get("tags") or {}).get("top", []),
                 )
                 for h in hits
             ]
@@ -281,7 +281,7 @@ class MilvusStore(VectorStore):
                 path=r["path"],
                 label=r["label"],
                 vector=np.asarray(r["embedding"], dtype=np.float32),
-                tags=(r.get("tags") or {}).get("top", []),
+                tags=[Tag.from_json(t) for t in (r.get("tags") or {}).get("top", [])],
                 fingerprint=r.get("fingerprint", ""),
             )
             for r in rows
