@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +53,33 @@ def pytest_collection_modifyitems(items):
         for fixture, marker in (("embedder", "model"), ("milvus_server", "milvus_server")):
             if fixture in getattr(item, "fixturenames", ()):
                 item.add_marker(marker)
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "milvus-server" in params.values():  # backends parametrised by name, the server asked for inside
+            item.add_marker("milvus_server")
+
+
+VIDSEARCH = [sys.executable, "-m", "vidsearch"]  # the command as a user runs it, in its own process
+
+
+def run_cli(*args, timeout: float = 600, **kwargs) -> subprocess.CompletedProcess:
+    """`vidsearch ARGS` in its own process; stdout and stderr captured as text."""
+    return subprocess.run([*VIDSEARCH, *map(str, args)], capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+@pytest.fixture(params=["milvus-lite", "milvus-server"])
+def db(request, tmp_path):
+    """A database on each Milvus backend: a fresh Lite folder, or the session's server (emptied afterwards)."""
+    if request.param == "milvus-lite":
+        yield str(tmp_path / "lib.db")
+        return
+    uri = request.getfixturevalue("milvus_server")
+    yield uri
+    from pymilvus import MilvusClient
+
+    client = MilvusClient(uri)
+    for name in client.list_collections():
+        client.drop_collection(name)
+    client.close()
 
 
 def _port_free(port: int) -> bool:

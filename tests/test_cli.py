@@ -1,19 +1,17 @@
 """The CLI as a user runs it: separate processes, JSON shapes other tools rely on."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import make_video
+from tests.conftest import make_video, run_cli
 from vidsearch.store import open_store
 
 pytestmark = pytest.mark.model  # runs the real I3D (in `vidsearch` processes)
 
 
 def run(*args, check=True):
-    result = subprocess.run([sys.executable, "-m", "vidsearch", *args], capture_output=True, text=True, timeout=600)
+    result = run_cli(*args)
     if check:
         assert result.returncode == 0, result.stderr
     return result

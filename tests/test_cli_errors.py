@@ -9,12 +9,10 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_video
+from tests.conftest import VIDSEARCH, make_video, run_cli
 from vidsearch.cli import main
 from vidsearch.store import open_store
 
@@ -120,31 +118,26 @@ def test_version_and_help_tell_the_truth(capsys):
     assert rc == 0 and "(default 16)" in " ".join(out.split())
 
 
-def vidsearch(*args, **kwargs):
-    return subprocess.run([sys.executable, "-m", "vidsearch", *args], capture_output=True, text=True, timeout=300,
-                          **kwargs)
-
-
 def test_serve_on_a_busy_port_is_one_line_and_exit_1(tmp_path):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
-        result = vidsearch("serve", "--port", str(busy.getsockname()[1]), "--db", str(tmp_path / "s.db"),
+        result = run_cli("serve", "--port", str(busy.getsockname()[1]), "--db", str(tmp_path / "s.db"),
                            "--data-dir", str(tmp_path / "data"))
     assert result.returncode == 1 and one_line_error(result.stderr), result.stderr
     assert "serving" not in result.stderr and "--port" in result.stderr
 
 
 def test_report_folder_is_checked_before_the_run(tmp_path, clip):
-    result = vidsearch("index", str(clip), "--db", str(tmp_path / "r.db"), "--report", str(tmp_path / "no" / "r.json"))
+    result = run_cli("index", str(clip), "--db", str(tmp_path / "r.db"), "--report", str(tmp_path / "no" / "r.json"))
     assert result.returncode == 2 and one_line_error(result.stderr) and not (tmp_path / "r.db").exists()
 
 
 @pytest.mark.model  # indexes a real clip with the real model
 def test_read_only_database_is_explained(tmp_path, clip):
     db = tmp_path / "ro.db"
-    assert vidsearch("index", str(clip), "--db", str(db), "--workers", "0", "--no-centre").returncode == 0
-    command = [sys.executable, "-m", "vidsearch", "info", "--db", str(db)]
+    assert run_cli("index", str(clip), "--db", str(db), "--workers", "0", "--no-centre").returncode == 0
+    command = [*VIDSEARCH, "info", "--db", str(db)]
     if os.getuid() == 0:  # permissions do not stop root: mount the database read-only in a private namespace
         if not shutil.which("unshare"):
             pytest.skip("needs unshare (util-linux) to make a read-only mount as root")
@@ -163,7 +156,7 @@ def test_serve_beyond_loopback_protects_writes_with_a_generated_token(tmp_path):
 
     import httpx
 
-    server = subprocess.Popen([sys.executable, "-m", "vidsearch", "serve", "--host", "0.0.0.0", "--port", "0",
+    server = subprocess.Popen([*VIDSEARCH, "serve", "--host", "0.0.0.0", "--port", "0",
                                "--db", str(tmp_path / "s.db"), "--data-dir", str(tmp_path / "data")],
                               stderr=subprocess.PIPE, text=True)
     try:

@@ -10,13 +10,10 @@ from vidsearch.video.encode import Encoding
 MPEG4_LOW = Encoding("mpeg4", options={"qscale": "12"})
 
 
-@pytest.fixture(params=["milvus-lite", "milvus-server"])
-def engine(request, tmp_path, embedder):
-    db = str(tmp_path / "lib.db") if request.param == "milvus-lite" else request.getfixturevalue("milvus_server")
+@pytest.fixture
+def engine(db, embedder):
     search = VideoSearch(settings=Settings(db=db, collection="e2e"), embedder=embedder)
-    search.store.drop()
     yield search
-    search.store.drop()
     search.close()
 
 

@@ -1,18 +1,17 @@
 """The projection is stored with the collection: every process searches with the library's own matrix."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
+from tests.conftest import run_cli
 from vidsearch import ReduceConfig, Settings, VideoSearch
 from vidsearch.reduce import Projection, fit_projection
 from vidsearch.store import CollectionSpec, StoreError
 
 
 def cli(*args):
-    result = subprocess.run([sys.executable, "-m", "vidsearch", *args], capture_output=True, text=True, timeout=600)
+    result = run_cli(*args)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 

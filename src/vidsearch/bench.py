@@ -17,6 +17,7 @@ from .engine import VideoSearch
 from .collection import Embedded
 from .evaluate import evaluate, query_files
 from .model import Embedder, Embedding
+from .progress import progress
 from .sources import read_source
 from .video import DecodeOptions, VideoDecodeError, decode_clip
 
@@ -58,7 +59,7 @@ def _embed_all(embedder: Embedder, items, queries: list[Path], frames: int):
     """Raw features of the library and the queries at one frame count; undecodable files are left out."""
     options = DecodeOptions(num_frames=frames)
     library = []
-    for item in items:
+    for item in progress(items, desc=f"embedding at {frames} frames"):
         try:
             emb = embedder.embed(decode_clip(item.path, options).frames)
         except VideoDecodeError:
@@ -81,7 +82,7 @@ def run_bench(dataset: Path, configs: list[BenchConfig], k: int = 10, say=print)
     features: dict[int, tuple] = {}
     rows: list[BenchRow] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for n, config in enumerate(configs):
+        for n, config in enumerate(progress(configs, desc="configurations", unit="config")):
             if config.frames not in features:
                 say(f"embedding {len(items)} library videos and {len(queries)} queries at {config.frames} frames ...")
                 features[config.frames] = _embed_all(embedder, items, queries, config.frames)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .config import DB_ENV, ReduceConfig, Settings, default_db
 from .model import WeightsNotFoundError
+from .progress import progress
 from .sources import SourceError
 from .store import INDEX_TYPES, MAX_K, IndexConfig, StoreError, check_collection_name
 from .ingest import StrictModeError
@@ -104,17 +105,13 @@ def _engine(args):
 
 
 class Progress:
-    """tqdm's bar with rate and ETA on a terminal; silent when piped or with --quiet."""
+    """The index bar (rate and ETA), made once the plan says how many videos will be decoded."""
 
-    def __init__(self, quiet: bool, unit: str = "clip"):
-        self.bar = None
-        self.enabled, self.unit = not quiet and sys.stderr.isatty(), unit
+    def __init__(self, quiet: bool):
+        self.bar, self.quiet = None, quiet
 
     def plan(self, total: int) -> None:
-        if self.enabled:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, unit=self.unit, file=sys.stderr, dynamic_ncols=True)
+        self.bar = progress(total=total, desc="indexing", unit="clip", quiet=self.quiet)
 
     def __call__(self, n: int) -> None:
         if self.bar is not None:

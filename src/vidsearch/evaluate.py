@@ -18,6 +18,7 @@ from statistics import mean
 from typing import Callable
 
 from .model import Embedding
+from .progress import progress
 from .store import check_k
 from .sources import VIDEO_EXTENSIONS
 from .video import VideoDecodeError
@@ -140,7 +141,7 @@ def evaluate(engine, queries: list[Path], k: int = 10,
     truth_by_label = engine.labels()
     report = EvalReport(k)
     start = time.perf_counter()
-    for query in queries:
+    for query in progress(queries, desc="evaluating", unit="query"):
         label = query.parent.name
         truth = truth_by_label.get(label)
         if not truth:

@@ -3,31 +3,18 @@
 import json
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.conftest import make_video
+from tests.conftest import VIDSEARCH, make_video, run_cli
 from vidsearch import Settings, VideoSearch
 from vidsearch.sources import read_source
 from vidsearch.store import open_store
 
 pytestmark = pytest.mark.model  # runs the real I3D (in `vidsearch` processes)
-
-
-@pytest.fixture(params=["milvus-lite", "milvus-server"])
-def db(request, tmp_path):
-    if request.param == "milvus-lite":
-        yield str(tmp_path / "r.db")
-        return
-    uri = request.getfixturevalue("milvus_server")
-    yield uri
-    store = open_store(uri, "resume")
-    store.drop()
-    store.close()
 
 
 COUNT = 60  # the first 32 are stored together (the centring is fitted on them), then batches of 4 stream in
@@ -42,8 +29,8 @@ def folder(tmp_path_factory):
 
 
 def index(folder, db, *extra):
-    return subprocess.run([sys.executable, "-m", "vidsearch", "index", str(folder), "--db", db, "--collection", "resume",
-                           "--json", "--insert-batch", "4", *extra], capture_output=True, text=True, timeout=900)
+    return run_cli("index", folder, "--db", db, "--collection", "resume", "--json", "--insert-batch", "4", *extra,
+                   timeout=900)
 
 
 def rows_stored(db: str) -> bool:
@@ -61,7 +48,7 @@ def rows_stored(db: str) -> bool:
 def test_sigkill_of_a_first_index_with_default_settings_keeps_what_was_stored(folder, db):
     """Default settings (centring on): the kill lands after rows were stored and before the end; the re-run
     skips what was stored, adds the rest, and every video is there exactly once."""
-    process = subprocess.Popen([sys.executable, "-m", "vidsearch", "index", str(folder), "--db", db,
+    process = subprocess.Popen([*VIDSEARCH, "index", str(folder), "--db", db,
                                 "--collection", "resume", "--insert-batch", "4"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 600
@@ -103,5 +90,4 @@ def test_changed_files_are_replaced_removed_ones_pruned(folder, db, tmp_path, em
     assert not np.allclose(engine.store.get([changed_id])[0].vector, before)
     assert engine.remove([str(library / "a" / "v1.mp4"), changed_id]) == 2
     assert engine.store.count() == 2
-    engine.store.drop()
     engine.close()

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..progress import progress
 from ..video.encode import write_video
+from ..video.pool import exit_with_parent
 from .layout import DatasetSummary, write_csv
 from .synthetic import ENCODINGS, MOTIONS, random_spec, render
 from .transforms import COPY_KINDS, COPY_KINDS_BY_NAME
@@ -50,7 +52,8 @@ def build_synthetic(out: str | Path, per_class: int = 10, queries: int = 1, seed
                 spec = random_spec(motion, rng, seconds, sizes)
                 suffix, encoding = ENCODINGS[int(rng.integers(len(ENCODINGS)))]
                 jobs.append((out / "test" / motion / f"{motion}_q{q:03d}{suffix}", spec, encoding, None))
-    # forkserver: the caller may hold gRPC (Milvus) threads, which must not be forked
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
-        list(pool.map(_write, jobs, chunksize=2))
+    # spawn: the caller may hold gRPC (Milvus) threads, which must not be forked; workers die with this process
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=exit_with_parent) as pool:
+        list(progress(pool.map(_write, jobs, chunksize=2), total=len(jobs), desc="writing clips", unit="clip"))
     return write_csv(out)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from ..progress import progress
 from ..video.encode import write_video
 from .layout import DatasetSummary, write_csv
 from .real import NOT_DISTINCT, build_real, read_segment
@@ -19,7 +20,7 @@ def build_copies(out: str | Path, kinds_per_clip: int = 3, cache: Path | None = 
     real = build_real(staging, cache) if not (staging / "reverse_video_search.csv").exists() else None
     clips = [c for c in sorted((staging / "train").glob("*/*.mp4")) if c.stem.rsplit("_s", 1)[0] not in NOT_DISTINCT]
     turn = 0
-    for clip in clips:
+    for clip in progress(clips, desc="altered copies", unit="clip"):
         label = clip.stem
         target = out / "train" / label / clip.name
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from ..progress import progress
 from ..video.encode import H264, write_video
 from ..video.transform import resized_shape
 from .layout import DatasetSummary, write_csv
@@ -132,7 +133,7 @@ def write_segment(source: SourceVideo, start: float, end: float, target: Path) -
 
 def build_real(out: str | Path, cache: Path | None = None) -> DatasetSummary:
     out = Path(out)
-    for source in fetch_sources(cache):
+    for source in progress(fetch_sources(cache), desc="cutting real footage", unit="file"):
         library, query = split_ranges(duration_of(source.path))
         for i, (start, end) in enumerate(library):
             write_segment(source, start, end, out / "train" / source.scene / f"{source.name}_s{i:02d}.mp4")

@@ -7,6 +7,7 @@ order: they tell an order-aware model from a frame-averaging one.
 
 from __future__ import annotations
 
+import colorsys
 import math
 from dataclasses import dataclass
 from typing import Iterator
@@ -62,7 +63,7 @@ def random_spec(motion: str, rng: np.random.Generator, seconds: tuple[float, flo
     aspect = float(rng.choice([4 / 3, 16 / 9, 1.0, 3 / 4]))
     width, height = (round(short * aspect), short) if aspect >= 1 else (short, round(short / aspect))
     hue = rng.random()
-    colour = tuple(int(c) for c in 255 * np.array(_hsv_to_rgb(hue, 0.6 + 0.4 * rng.random(), 0.7 + 0.3 * rng.random())))
+    colour = tuple(int(c) for c in 255 * np.array(colorsys.hsv_to_rgb(hue, 0.6 + 0.4 * rng.random(), 0.7 + 0.3 * rng.random())))
     return ClipSpec(
         motion=motion,
         seed=int(rng.integers(0, 2**31)),
@@ -79,13 +80,6 @@ def random_spec(motion: str, rng: np.random.Generator, seconds: tuple[float, flo
         noise=float(rng.uniform(0, 8)),
         blur=int(rng.integers(0, 3)),
     )
-
-
-def _hsv_to_rgb(h: float, s: float, v: float) -> tuple[float, float, float]:
-    i = int(h * 6) % 6
-    f = h * 6 - int(h * 6)
-    p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
-    return [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)][i]
 
 
 def _background(spec: ClipSpec, rng: np.random.Generator) -> np.ndarray:

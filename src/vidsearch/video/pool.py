@@ -32,7 +32,7 @@ class Decoded:
     error: VideoDecodeError | None = None
 
 
-def _exit_with_parent() -> None:
+def exit_with_parent() -> None:
     """A daemon thread that ends this worker when its parent process is gone (any platform, any death)."""
     parent = mp.parent_process()
 
@@ -45,7 +45,7 @@ def _exit_with_parent() -> None:
 
 
 def _worker(worker_id: int, inbox, outbox, options: DecodeOptions) -> None:
-    _exit_with_parent()
+    exit_with_parent()
     while (task := inbox.get()) is not None:
         key, path = task
         outbox.put(("start", worker_id, key, time.monotonic()))
