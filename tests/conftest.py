@@ -87,6 +87,33 @@ def _port_free(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
+def _port_bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def restart_milvus_server() -> None:
+    """Stops and starts the session's server on the SAME port (left alone, the `milvus` package would pick
+    the next free port while the old one is still held, and every later test would knock on a closed door)."""
+    import time
+
+    from milvus import default_server
+
+    port = default_server.listen_port
+    default_server.stop()
+    deadline = time.monotonic() + 120
+    while not _port_bindable(port):
+        assert time.monotonic() < deadline, f"port {port} still held after the server stopped"
+        time.sleep(0.5)
+    default_server.listen_port = port
+    default_server.start()
+    assert default_server.listen_port == port
+
+
 @pytest.fixture(scope="session")
 def milvus_server(tmp_path_factory):
     """A real Milvus 2.3.5 standalone (PyPI `milvus`), started once per test session."""

@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pytest
 
+from tests.conftest import restart_milvus_server
 from vidsearch.reduce import l2_normalise
 from vidsearch.tags import Tag
 from vidsearch.store import CollectionSpec, IndexConfig, IndexConfigError, Listing, StoreError, VideoEntry, open_store
@@ -137,11 +138,8 @@ def test_every_allowed_index_builds_and_reloads_on_lite(tmp_path):
 
 @pytest.mark.milvus_server
 def test_every_allowed_index_builds_and_reloads_after_a_server_restart(milvus_server):
-    from milvus import default_server
-
     _build_every_index(milvus_server, SERVER_INDEX_TYPES)
-    default_server.stop()
-    default_server.start()
+    restart_milvus_server()
     _search_every_index(milvus_server, SERVER_INDEX_TYPES)
 
 
