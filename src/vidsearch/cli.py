@@ -47,7 +47,6 @@ def _bounded(kind, low, high=None, name=""):
 
 
 positive_int = _bounded(int, 1, name="positive integer")
-count_int = _bounded(int, 0, name="non-negative integer")
 positive_float = _bounded(float, 1e-3, 1e9, name="positive number")
 port_number = _bounded(int, 0, 65535, name="port")
 
@@ -124,12 +123,11 @@ class Progress:
 
 def cmd_index(args) -> int:
     with _engine(args) as engine:
-        progress = Progress(args.quiet)
+        bar = Progress(args.quiet)
         try:
-            report = engine.index(args.source, progress=progress, on_plan=progress.plan, strict=args.strict,
-                                  prune=args.prune)
+            report = engine.index(args.source, progress=bar, on_plan=bar.plan, strict=args.strict, prune=args.prune)
         finally:
-            progress.close()
+            bar.close()
         if args.report:
             Path(args.report).write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
         if args.json:
@@ -294,7 +292,7 @@ def _common(suppress: bool) -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     common = _common(suppress=True)
     parser = Parser(prog="vidsearch", description="Reverse video search: find similar videos.",
-                                     parents=[_common(suppress=False)])
+                    parents=[_common(suppress=False)])
     parser.add_argument("--version", action="version", version=f"vidsearch {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
