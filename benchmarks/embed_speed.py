@@ -1,11 +1,12 @@
 """Decode, embed and search timings on this machine. Prints figures; asserts nothing (machines are noisy).
 
-    .venv/bin/python benchmarks/embed_speed.py [--quick]
+    .venv/bin/python benchmarks/embed_speed.py [--quick] [--frames 16] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import tempfile
 import time
@@ -54,18 +55,42 @@ def bench_decode(folder: Path, repeat: int) -> None:
             print(f"| {name} | {strategy} | {ms:.0f} |")
 
 
-def bench_embed(repeat: int) -> None:
-    print(f"\n## embed (I3D, one 224x224 clip, {torch.get_num_threads()} threads, "
-          f"native bf16: {cpu_has_native_bf16()})")
-    print("| frames | fp32 ms | bf16 ms | speed-up | cosine bf16 vs fp32 |\n|---|---|---|---|---|")
-    models = {p: Embedder(precision=p) for p in ("fp32", "bf16")}
-    rng = np.random.default_rng(0)
-    for frames in (8, 16, 32):
-        clip = rng.integers(0, 256, (frames, 224, 224, 3), dtype=np.uint8)
-        ms = {p: 1000 * timed(lambda: m.embed(clip), repeat) for p, m in models.items()}
-        a, b = models["fp32"].embed(clip).vector, models["bf16"].embed(clip).vector
-        cos = float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
-        print(f"| {frames} | {ms['fp32']:.0f} | {ms['bf16']:.0f} | {ms['fp32'] / ms['bf16']:.2f}x | {cos:.5f} |")
+def bench_embed(repeat: int, frames: int = 16) -> dict:
+    """ms per clip and cosine to PyTorch fp32 (the reference port) for every runtime and precision, one run."""
+    specs = [ClipSpec(motion, seed=i, width=320, height=240, fps=25, seconds=2.0, noise=2)
+             for i, motion in enumerate(("orbit_cw", "zoom_in", "move_left", "pulse"))]
+    with tempfile.TemporaryDirectory() as tmp:
+        clips = [decode_clip(write_video(Path(tmp) / f"{i}.mp4", render(spec), 25), DecodeOptions(num_frames=frames)).frames
+                 for i, spec in enumerate(specs)]
+    reference = Embedder(precision="fp32", runtime="torch")
+    expected = [reference.embed(c).vector for c in clips]
+    results = {}
+    for runtime, precision in (("torch", "fp32"), ("torch", "bf16"), ("openvino", "fp32"), ("openvino", "bf16"),
+                               ("openvino", "int8")):
+        model = reference if (runtime, precision) == ("torch", "fp32") else Embedder(precision, runtime=runtime)
+        vectors = [model.embed(c).vector for c in clips]  # also builds (and caches) a converted model
+        cosine = min(float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)) for a, b in zip(vectors, expected))
+        ms = 1000 * timed(lambda: model.embed(clips[0]), repeat)
+        results[(runtime, precision)] = {"ms_per_clip": round(ms, 1), "cosine_to_fp32": round(cosine, 5),
+                                         "build_seconds": round(getattr(model.runtime, "build_seconds", 0.0), 1)}
+    return {
+        "precisions": {p: results[("openvino", p)] for p in ("fp32", "bf16", "int8")},
+        "pytorch": {p: results[("torch", p)] for p in ("fp32", "bf16")},
+        "frames": frames, "threads": torch.get_num_threads(), "native_bf16": cpu_has_native_bf16(),
+    }
+
+
+def print_embed(figures: dict) -> None:
+    print(f"\n## embed (I3D, one {figures['frames']}-frame clip, {figures['threads']} threads, "
+          f"native bf16: {figures['native_bf16']})")
+    print("| runtime | precision | ms per clip | clips/s | vs PyTorch bf16 | cosine to fp32 | first build s |")
+    print("|---|---|---|---|---|---|---|")
+    base = figures["pytorch"]["bf16"]["ms_per_clip"]
+    rows = [("PyTorch", p, r) for p, r in figures["pytorch"].items()]
+    rows += [("OpenVINO", p, r) for p, r in figures["precisions"].items()]
+    for runtime, precision, r in rows:
+        print(f"| {runtime} | {precision} | {r['ms_per_clip']:.0f} | {1000 / r['ms_per_clip']:.1f} | "
+              f"{base / r['ms_per_clip']:.2f}x | {r['cosine_to_fp32']:.5f} | {r['build_seconds']:.0f} |")
 
 
 def bench_search(folder: Path, rows: int, repeat: int) -> None:
@@ -93,11 +118,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--rows", type=int, default=20000)
+    parser.add_argument("--frames", type=int, default=16)
+    parser.add_argument("--json", action="store_true", help="only the embedding figures, as JSON")
     args = parser.parse_args()
     repeat = 3 if args.quick else 7
+    if args.json:
+        print(json.dumps(bench_embed(repeat, args.frames)))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         bench_decode(Path(tmp), repeat)
-        bench_embed(repeat)
+        print_embed(bench_embed(repeat, args.frames))
         bench_search(Path(tmp), args.rows, repeat)
 
 

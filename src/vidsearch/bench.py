@@ -74,11 +74,12 @@ def _embed_all(embedder: Embedder, items, queries: list[Path], frames: int):
     return library, cached
 
 
-def run_bench(dataset: Path, configs: list[BenchConfig], k: int = 10, say=print) -> list[BenchRow]:
+def run_bench(dataset: Path, configs: list[BenchConfig], k: int = 10, say=print,
+              precision: str | None = None) -> list[BenchRow]:
     dataset = Path(dataset)
     items = read_source(dataset / "reverse_video_search.csv")
     queries = query_files(dataset / "test")
-    embedder = Embedder()
+    embedder = Embedder(precision)
     features: dict[int, tuple] = {}
     rows: list[BenchRow] = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -218,7 +218,8 @@ def cmd_bench(args) -> int:
     from .bench import default_configs, markdown, run_bench, write_outputs
 
     dataset = Path(args.dataset)
-    rows = run_bench(dataset, default_configs(), k=args.k, say=lambda line: print(line, file=sys.stderr))
+    rows = run_bench(dataset, default_configs(), k=args.k, say=lambda line: print(line, file=sys.stderr),
+                     precision=args.precision)
     out = Path(args.out or dataset / "bench")
     write_outputs(rows, out, f"{dataset.name}: quality against dimension (k={args.k})")
     print(markdown(rows))
@@ -283,8 +284,9 @@ def _common(suppress: bool) -> argparse.ArgumentParser:
     common.add_argument("--collection", type=_collection_name, default=default("videos"),
                         help="collection name: letters, digits, underscores (default videos)")
     common.add_argument("--token", default=default(None), help="Milvus server token (user:password)")
-    common.add_argument("--precision", choices=["auto", "bf16", "fp32"], default=default(None),
-                        help="model arithmetic (default: auto = bf16 where the CPU has it natively)")
+    common.add_argument("--precision", choices=["auto", "int8", "bf16", "fp32"], default=default(None),
+                        help="model arithmetic (default: auto = bf16 where the CPU has it natively, else fp32; "
+                             "int8 is faster but less exact, see the README)")
     common.add_argument("--json", action="store_true", default=default(False), help="machine-readable output")
     return common
 

@@ -29,9 +29,10 @@ def published_top20() -> list[tuple[float, float, str]]:
     return [(float(p), float(l), name) for p, l, name in rows]
 
 
-@pytest.fixture(scope="module")
-def fp32():
-    return Embedder(precision="fp32")
+@pytest.fixture(scope="module", params=["openvino", "torch"])
+def fp32(request):
+    """fp32 on each runtime: PyTorch (the reference port) and OpenVINO (converted from it, the default)."""
+    return Embedder(precision="fp32", runtime=request.param)
 
 
 def test_labels_ship_with_the_package():
@@ -95,7 +96,7 @@ def test_tf_same_padding_puts_the_odd_pixel_after():
 
 
 def test_precision_choice(monkeypatch):
-    assert resolve_precision("fp32") == "fp32" and resolve_precision("bf16") == "bf16"
+    assert [resolve_precision(p) for p in ("fp32", "bf16", "int8")] == ["fp32", "bf16", "int8"]
     monkeypatch.setenv("VIDSEARCH_PRECISION", "fp32")
     assert resolve_precision() == "fp32"
     with pytest.raises(ValueError):
@@ -117,3 +118,34 @@ def test_checkpoint_reader_refuses_code(tmp_path):
     evil.write_bytes(pickle.dumps({"params": print}))
     with pytest.raises(pickle.UnpicklingError):
         read_checkpoint(evil)
+
+
+def test_int8_meets_the_quality_bar_on_the_cricket_clip(fp32):
+    """int8 (OpenVINO + NNCF, calibrated on synthetic clips made here): cosine to fp32 >= 0.99, same top class."""
+    clip = cricket_clip()  # the whole clip, as the original ran on it
+    int8 = Embedder(precision="int8")
+    a, b = fp32.embed(clip), int8.embed(clip)
+    assert a.vector @ b.vector / np.linalg.norm(a.vector) / np.linalg.norm(b.vector) >= 0.99
+    assert b.tags[0].label == "playing cricket"
+
+
+def test_converted_model_is_built_once_and_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDSEARCH_CACHE", str(tmp_path))
+    clip = cricket_clip()[:4]
+    first = Embedder(precision="fp32", runtime="openvino")
+    vector = first.embed(clip).vector
+    assert first.runtime.build_seconds > 0 and list(tmp_path.rglob("i3d-t4-fp32.xml"))
+    again = Embedder(precision="fp32", runtime="openvino")
+    assert np.allclose(again.embed(clip).vector, vector, atol=1e-5) and again.runtime.build_seconds == 0
+
+
+def test_runtime_choice(monkeypatch):
+    from vidsearch.model.runtime import default_runtime
+
+    monkeypatch.setenv("VIDSEARCH_RUNTIME", "torch")
+    assert default_runtime() == "torch"  # the reference port stays one variable away
+    monkeypatch.setenv("VIDSEARCH_RUNTIME", "tensorflow")
+    with pytest.raises(ValueError, match="VIDSEARCH_RUNTIME"):
+        default_runtime()
+    with pytest.raises(ValueError, match="int8 runs on OpenVINO"):
+        Embedder(precision="int8", runtime="torch")

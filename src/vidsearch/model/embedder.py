@@ -12,7 +12,7 @@ from ..tags import Tag
 from .i3d import EMBEDDING_DIM
 from .labels import kinetics400_labels
 from .precision import resolve_precision
-from .weights import load_i3d
+from .runtime import make_runtime
 
 MODEL_NAME = "i3d-kinetics400-rgb"
 
@@ -27,42 +27,40 @@ class Embedding:
 
 
 def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
-    """T×H×W×3 uint8 (or a batch B×T×H×W×3) -> B×3×T×H×W float in [-1, 1], channels_last_3d."""
+    """T×H×W×3 uint8 (or a batch B×T×H×W×3) -> B×3×T×H×W float32 in [-1, 1]."""
     x = torch.from_numpy(np.ascontiguousarray(frames))
     if x.ndim == 4:
         x = x[None]
     x = x.permute(0, 4, 1, 2, 3).float().div_(127.5).sub_(1.0)
-    return x.contiguous(memory_format=torch.channels_last_3d)
+    return x
 
 
 class Embedder:
-    """Loads the pretrained I3D once and embeds clips with the chosen precision."""
+    """Loads the pretrained I3D once and embeds clips with the chosen precision and runtime (`runtime.py`)."""
 
     name = MODEL_NAME
     dim = EMBEDDING_DIM
 
-    def __init__(self, precision: str | None = None, top_k_tags: int = 5, threads: int | None = None):
+    def __init__(self, precision: str | None = None, top_k_tags: int = 5, threads: int | None = None,
+                 runtime: str | None = None):
         self.precision = resolve_precision(precision)
         self.top_k_tags = top_k_tags
         if threads:
             torch.set_num_threads(threads)
-        self.model = load_i3d().to(memory_format=torch.channels_last_3d)
+        self.runtime = make_runtime(self.precision, runtime, threads)
         self.labels = kinetics400_labels()
         self._lock = threading.Lock()  # one forward pass at a time: it uses every core already
 
     def embed(self, frames: np.ndarray) -> Embedding:
         return self.embed_batch([frames])[0]
 
-    @torch.inference_mode()
     def embed_batch(self, clips: list[np.ndarray]) -> list[Embedding]:
         """Embeds clips of the same frame count in one forward pass."""
         if not clips:
             return []
-        x = frames_to_tensor(np.stack(clips))
-        with self._lock, torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
-            features, logits = self.model(x)
-        vectors = features.float().mean(dim=(2, 3, 4)).numpy()
-        logits = logits.float().numpy()
+        x = frames_to_tensor(np.stack(clips)).contiguous().numpy()
+        with self._lock:
+            vectors, logits = self.runtime(x)
         return [Embedding(vector=v, tags=self.top_tags(l), logits=l) for v, l in zip(vectors, logits)]
 
     def top_tags(self, logits: np.ndarray) -> list[Tag]:

@@ -40,7 +40,7 @@ def pad_same(x: torch.Tensor, kernel: tuple[int, int, int], stride: tuple[int, i
     """Pads an N×C×T×H×W tensor the way TF 'SAME' convolution and pooling do."""
     pads: list[int] = []
     for dim, k, s in zip((4, 3, 2), reversed(kernel), reversed(stride)):  # F.pad wants last dim first
-        pads.extend(_same_padding(x.shape[dim], k, s))
+        pads.extend(_same_padding(int(x.shape[dim]), k, s))  # int(): a constant when traced (runtime.py)
     if not any(pads):
         return x
     return F.pad(x, pads, value=value)
@@ -132,7 +132,7 @@ class InceptionI3d(nn.Module):
         The original pools over 2 time steps, which a clip of fewer than 9 frames does not have (Mixed_5c
         then has one time step): the window shrinks to what there is, which for one step is a plain average.
         """
-        t, h, w = features.shape[2:]
+        t, h, w = (int(size) for size in features.shape[2:])
         pooled = F.avg_pool3d(features, (min(2, t), min(7, h), min(7, w)), stride=1)
         return self.logits(pooled).mean(dim=(2, 3, 4))
 

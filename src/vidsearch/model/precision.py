@@ -1,7 +1,9 @@
 """Chooses the arithmetic the model runs in: bf16 where the CPU has native bf16, fp32 elsewhere.
 
-bf16 autocast on an AVX-512 BF16 / AMX CPU embeds a clip ~2.5x faster than fp32 with cosine ~0.9999 to the
-fp32 embedding (benchmarks/embed_speed.py); on CPUs without it bf16 is emulated and slower, so fp32 wins.
+bf16 on an AVX-512 BF16 / AMX CPU embeds a clip ~3x faster than fp32 with cosine ~0.9998 to the fp32
+embedding (benchmarks/embed_speed.py); on CPUs without it bf16 is emulated and slower, so fp32 wins.
+int8 (OpenVINO + NNCF post-training quantization) is offered but never chosen by `auto`: on I3D it misses the
+quality bar (cosine to fp32 ~0.95 < 0.99) for little more speed than bf16 (benchmarks/embed_speed.py).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-PRECISIONS = ("auto", "bf16", "fp32")
+PRECISIONS = ("auto", "int8", "bf16", "fp32")
 PRECISION_ENV = "VIDSEARCH_PRECISION"
 
 
@@ -24,7 +26,7 @@ def cpu_has_native_bf16() -> bool:
 
 
 def resolve_precision(requested: str | None = None) -> str:
-    """'bf16' or 'fp32'. `requested` (or $VIDSEARCH_PRECISION) may force either; 'auto' asks the CPU."""
+    """'int8', 'bf16' or 'fp32'. `requested` (or $VIDSEARCH_PRECISION) may force one; 'auto' asks the CPU."""
     choice = (requested or os.environ.get(PRECISION_ENV) or "auto").lower()
     if choice not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, not {choice!r}")
