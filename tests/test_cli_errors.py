@@ -40,6 +40,8 @@ def clip(tmp_path):
     (["search", "q.mp4", "-k", "-1"], "-k"),
     (["eval", "queries", "-k", "0"], "-k"),
     (["info", "--collection", ""], "collection name"),
+    (["search", "q.mp4", "--device", "tpu"], "--device"),
+    (["search", "q.mp4", "--precision", "int4"], "--precision"),
     (["info", "--collection", "no spaces"], "collection name"),
     (["serve", "--port", "99999"], "--port"),
     (["serve", "--max-upload-mb", "0"], "--max-upload-mb"),

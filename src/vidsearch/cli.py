@@ -73,7 +73,7 @@ def _writable_file(text: str) -> str:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    settings = Settings(db=args.db, collection=args.collection, precision=args.precision)
+    settings = Settings(db=args.db, collection=args.collection, precision=args.precision, device=args.device)
     if args.token:
         settings.token = args.token
     if getattr(args, "frames", None) is not None:
@@ -287,6 +287,8 @@ def _common(suppress: bool) -> argparse.ArgumentParser:
     common.add_argument("--precision", choices=["auto", "int8", "bf16", "fp32"], default=default(None),
                         help="model arithmetic (default: auto = bf16 where the CPU has it natively, else fp32; "
                              "int8 is faster but less exact, see the README)")
+    common.add_argument("--device", choices=["auto", "cpu", "cuda"], default=default(None),
+                        help="where the model runs (default: auto = CUDA when PyTorch sees a GPU, else the CPU)")
     common.add_argument("--json", action="store_true", default=default(False), help="machine-readable output")
     return common
 

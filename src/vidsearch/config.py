@@ -68,7 +68,8 @@ class Settings:
     collection: str = "videos"
     token: str | None = field(default_factory=lambda: os.environ.get(TOKEN_ENV))
     decode: DecodeOptions = field(default_factory=DecodeOptions)
-    precision: str | None = None  # None/auto: bf16 where the CPU has it natively, else fp32
+    precision: str | None = None  # None/auto: bf16 where the CPU has it natively (or on a GPU), else fp32
+    device: str | None = None  # None/auto: CUDA when PyTorch sees a GPU, else the CPU (OpenVINO)
     index: IndexConfig = field(default_factory=IndexConfig)
     reduce: ReduceConfig = field(default_factory=ReduceConfig)
     ingest: IngestConfig = field(default_factory=IngestConfig)

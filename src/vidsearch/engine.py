@@ -45,7 +45,9 @@ class VideoSearch:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = Embedder(self.settings.precision, self.settings.top_k_tags)
+            self._embedder = Embedder(self.settings.precision, self.settings.top_k_tags, device=self.settings.device)
+            if self._embedder.device == "cuda":  # a GPU wants bigger batches; the CPU is saturated by 4 clips
+                self.settings.ingest.batch_size = max(self.settings.ingest.batch_size, 16)
         return self._embedder
 
     @property

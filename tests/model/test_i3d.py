@@ -149,3 +149,14 @@ def test_runtime_choice(monkeypatch):
         default_runtime()
     with pytest.raises(ValueError, match="int8 runs on OpenVINO"):
         Embedder(precision="int8", runtime="torch")
+
+
+def test_device_choice_without_a_gpu(monkeypatch):
+    from vidsearch.model.runtime import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == resolve_device(None) == resolve_device("cpu") == "cpu"
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        Embedder(device="cuda")
+    with pytest.raises(ValueError, match="device must be one of"):
+        resolve_device("tpu")

@@ -12,7 +12,7 @@ from ..tags import Tag
 from .i3d import EMBEDDING_DIM
 from .labels import kinetics400_labels
 from .precision import resolve_precision
-from .runtime import make_runtime
+from .runtime import make_runtime, resolve_device
 
 MODEL_NAME = "i3d-kinetics400-rgb"
 
@@ -42,12 +42,13 @@ class Embedder:
     dim = EMBEDDING_DIM
 
     def __init__(self, precision: str | None = None, top_k_tags: int = 5, threads: int | None = None,
-                 runtime: str | None = None):
-        self.precision = resolve_precision(precision)
+                 runtime: str | None = None, device: str | None = None):
+        self.device = resolve_device(device)
+        self.precision = resolve_precision(precision, self.device)
         self.top_k_tags = top_k_tags
         if threads:
             torch.set_num_threads(threads)
-        self.runtime = make_runtime(self.precision, runtime, threads)
+        self.runtime = make_runtime(self.precision, runtime, threads, self.device)
         self.labels = kinetics400_labels()
         self._lock = threading.Lock()  # one forward pass at a time: it uses every core already
 

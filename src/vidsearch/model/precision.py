@@ -25,11 +25,11 @@ def cpu_has_native_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def resolve_precision(requested: str | None = None) -> str:
+def resolve_precision(requested: str | None = None, device: str = "cpu") -> str:
     """'int8', 'bf16' or 'fp32'. `requested` (or $VIDSEARCH_PRECISION) may force one; 'auto' asks the CPU."""
     choice = (requested or os.environ.get(PRECISION_ENV) or "auto").lower()
     if choice not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, not {choice!r}")
     if choice == "auto":
-        return "bf16" if cpu_has_native_bf16() else "fp32"
+        return "bf16" if device == "cuda" or cpu_has_native_bf16() else "fp32"
     return choice

@@ -20,6 +20,7 @@ from .. import __version__
 from .weights import find_checkpoint, load_i3d
 
 RUNTIMES = ("openvino", "torch")
+DEVICES = ("auto", "cpu", "cuda")
 RUNTIME_ENV = "VIDSEARCH_RUNTIME"
 CACHE_ENV = "VIDSEARCH_CACHE"
 CALIBRATION_CLIPS = 24  # int8: synthetic clips rendered here (nothing downloaded), the same every time
@@ -54,21 +55,35 @@ class _Pooled(nn.Module):
         return features.float().mean(dim=(2, 3, 4)), logits.float()
 
 
+def resolve_device(device: str | None) -> str:
+    """'cpu' or 'cuda'; auto = CUDA when PyTorch sees a GPU."""
+    device = (device or "auto").lower()
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {DEVICES}, not {device!r}")
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda: PyTorch sees no CUDA GPU here (this build or this machine has none)")
+    return device
+
+
 class TorchRuntime:
+    """The reference port; also the GPU path (bf16 autocast on CUDA)."""
+
     name = "torch"
 
-    def __init__(self, precision: str):
+    def __init__(self, precision: str, device: str = "cpu"):
         if precision not in ("fp32", "bf16"):
             raise ValueError(f"PyTorch runs fp32 or bf16, not {precision}")
-        self.precision = precision
-        self.model = _Pooled(load_i3d().to(memory_format=torch.channels_last_3d)).eval()
+        self.precision, self.device = precision, device
+        self.model = _Pooled(load_i3d().to(memory_format=torch.channels_last_3d)).eval().to(device)
 
     @torch.inference_mode()
     def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        tensor = torch.from_numpy(x).contiguous(memory_format=torch.channels_last_3d)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+        tensor = torch.from_numpy(x).to(self.device).contiguous(memory_format=torch.channels_last_3d)
+        with torch.autocast(self.device, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
             vectors, logits = self.model(tensor)
-        return vectors.numpy(), logits.numpy()
+        return vectors.cpu().numpy(), logits.cpu().numpy()
 
 
 def _model_key() -> str:
@@ -157,8 +172,9 @@ def _quantize(model, frames: int):
                          preset=nncf.QuantizationPreset.PERFORMANCE, fast_bias_correction=False)
 
 
-def make_runtime(precision: str, runtime: str | None = None, threads: int | None = None):
-    runtime = runtime or default_runtime()
+def make_runtime(precision: str, runtime: str | None = None, threads: int | None = None, device: str = "cpu"):
+    """A GPU runs PyTorch; a CPU runs OpenVINO unless told otherwise."""
+    runtime = "torch" if device == "cuda" else runtime or default_runtime()
     if precision == "int8" and runtime != "openvino":
-        raise ValueError("int8 runs on OpenVINO: install openvino and nncf, or choose bf16 / fp32")
-    return OpenVINORuntime(precision, threads) if runtime == "openvino" else TorchRuntime(precision)
+        raise ValueError("int8 runs on OpenVINO on the CPU: choose bf16 or fp32 here")
+    return OpenVINORuntime(precision, threads) if runtime == "openvino" else TorchRuntime(precision, device)
