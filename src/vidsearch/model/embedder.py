@@ -12,7 +12,7 @@ from ..tags import Tag
 from .i3d import EMBEDDING_DIM
 from .labels import kinetics400_labels
 from .precision import resolve_precision
-from .runtime import make_runtime, resolve_device
+from .runtime import default_runtime, make_runtime, resolve_device
 
 MODEL_NAME = "i3d-kinetics400-rgb"
 
@@ -44,7 +44,8 @@ class Embedder:
     def __init__(self, precision: str | None = None, top_k_tags: int = 5, threads: int | None = None,
                  runtime: str | None = None, device: str | None = None):
         self.device = resolve_device(device)
-        self.precision = resolve_precision(precision, self.device)
+        runtime = "torch" if self.device == "cuda" else runtime or default_runtime()
+        self.precision = resolve_precision(precision, self.device, runtime)
         self.top_k_tags = top_k_tags
         if threads:
             torch.set_num_threads(threads)

@@ -1,9 +1,10 @@
-"""Chooses the arithmetic the model runs in: bf16 where the CPU has native bf16, fp32 elsewhere.
+"""Chooses the arithmetic the model runs in: the fastest the CPU runs natively that passes the quality bar.
 
-bf16 on an AVX-512 BF16 / AMX CPU embeds a clip ~3x faster than fp32 with cosine ~0.9998 to the fp32
-embedding (benchmarks/embed_speed.py); on CPUs without it bf16 is emulated and slower, so fp32 wins.
-int8 (OpenVINO + NNCF post-training quantization) is offered but never chosen by `auto`: on I3D it misses the
-quality bar (cosine to fp32 ~0.95 < 0.99) for little more speed than bf16 (benchmarks/embed_speed.py).
+Measured on this project's 2-core AVX-512 machines (benchmarks/embed_speed.py, README): OpenVINO int8 (NNCF,
+calibrated on synthetic clips) 31 ms per 16-frame clip at cosine 0.996-0.999 to fp32, the same top-1 on `real`
+and `copies` as bf16; bf16 52 ms (cosine 0.9998); fp32 155 ms. So auto = int8 where the CPU has VNNI (and
+OpenVINO is there), else bf16 where it has native bf16 (AVX-512 BF16 / AMX), else fp32: emulated arithmetic
+is slower than fp32.
 """
 
 from __future__ import annotations
@@ -17,19 +18,37 @@ PRECISION_ENV = "VIDSEARCH_PRECISION"
 
 @lru_cache(maxsize=1)
 def cpu_has_native_bf16() -> bool:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
-    except OSError:
-        return False
+    flags = _cpu_flags()
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def resolve_precision(requested: str | None = None, device: str = "cpu") -> str:
-    """'int8', 'bf16' or 'fp32'. `requested` (or $VIDSEARCH_PRECISION) may force one; 'auto' asks the CPU."""
+def _cpu_flags() -> list[str]:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            return next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        return []
+
+
+@lru_cache(maxsize=1)
+def cpu_has_native_int8() -> bool:
+    """VNNI int8 dot products (AVX-512 VNNI, AVX-VNNI or AMX), and OpenVINO + NNCF to run them."""
+    from importlib.util import find_spec
+
+    has_vnni = bool({"avx512_vnni", "avx_vnni", "amx_int8"} & set(_cpu_flags()))
+    return has_vnni and find_spec("openvino") is not None and find_spec("nncf") is not None
+
+
+def resolve_precision(requested: str | None = None, device: str = "cpu", runtime: str = "openvino") -> str:
+    """'int8', 'bf16' or 'fp32'. `requested` (or $VIDSEARCH_PRECISION) may force one; 'auto' asks the CPU
+    (and the runtime: only OpenVINO runs int8)."""
     choice = (requested or os.environ.get(PRECISION_ENV) or "auto").lower()
     if choice not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, not {choice!r}")
     if choice == "auto":
-        return "bf16" if device == "cuda" or cpu_has_native_bf16() else "fp32"
+        if device == "cuda":
+            return "bf16"
+        if runtime == "openvino" and cpu_has_native_int8():
+            return "int8"
+        return "bf16" if cpu_has_native_bf16() else "fp32"
     return choice
