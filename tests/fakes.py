@@ -7,25 +7,28 @@ import numpy as np
 from vidsearch.model import Embedding, Tag
 
 FAKE_LABELS = [f"fake action {i}" for i in range(16)]
+STEPS = 8
 
 
 class FakeEmbedder:
-    """Deterministic 1024-d vectors from a clip's coarse colour layout and motion: the same clip always gives
-    the same vector, an altered copy a near one, different clips different ones. Counts what it embedded."""
+    """Deterministic 1024-d vectors from a clip's coarse colour layout over time (a 4×4 grid in 8 time steps):
+    the same clip always gives the same vector, an altered copy a near one, different clips (and different
+    moments of one video) different ones. Counts what it embedded."""
 
     name = "fake-embedder"
     dim = 1024
     precision = "fp32"
 
     def __init__(self, fail_on: set[int] | None = None):
-        self.matrix = np.random.RandomState(0).standard_normal((4 * 4 * 3 * 2, self.dim)).astype(np.float32)
+        self.matrix = np.random.RandomState(0).standard_normal((STEPS * 4 * 4 * 3, self.dim)).astype(np.float32)
         self.fail_on = fail_on or set()  # clips whose first pixel value is in here raise (failure paths)
         self.calls = 0
 
     def _features(self, frames: np.ndarray) -> np.ndarray:
         t, h, w, _ = frames.shape
         grid = frames[:, : h // 4 * 4, : w // 4 * 4].reshape(t, 4, h // 4, 4, w // 4, 3).mean(axis=(2, 4)) / 255.0
-        return np.concatenate([grid.mean(0).ravel(), (grid[-1] - grid[0]).ravel()])
+        steps = grid[np.linspace(0, t - 1, STEPS).round().astype(int)]
+        return (steps - grid.mean(0)).ravel() * 2 + np.tile(grid.mean(0).ravel(), STEPS)
 
     def embed_batch(self, clips: list[np.ndarray]) -> list[Embedding]:
         self.calls += 1

@@ -32,21 +32,25 @@ def test_search_json_shape(indexed, tmp_path):
     out = json.loads(run("--db", db, "search", str(query), "-k", "3", "--json").stdout)
     assert set(out) == {"query", "results", "tags"} and out["query"] == str(query)
     assert len(out["results"]) == 3
-    assert all(set(r) == {"id", "path", "label", "distance"} for r in out["results"])
+    assert all(set(r) == {"id", "path", "label", "distance", "duration", "segments"} for r in out["results"])
+    assert all(set(s) == {"start", "end", "query_start", "query_end", "distance"}
+               for r in out["results"] for s in r["segments"])
     assert out["results"][0]["label"] == specs[8].motion
     assert all(set(t) == {"label", "score"} for t in out["tags"])
 
 
 def test_info_json_shape(indexed):
     out = json.loads(run("info", "--db", indexed[0], "--json").stdout)
-    assert {"count", "dim", "model", "index", "db"} <= set(out)
+    assert {"count", "dim", "model", "index", "db", "segments", "segment_params"} <= set(out)
     assert (out["count"], out["dim"], out["db"]) == (20, 1024, indexed[0])
+    assert out["segments"] == 20 and out["segment_params"] == {"frames": 16, "fps": 8.0, "stride": 0.5}  # short clips
 
 
 def test_human_output(indexed):
     db, root, specs = indexed
     out = run("search", str(next((root / specs[0].motion).iterdir())), "--db", db, "-k", "2").stdout
     assert "rank" in out and specs[0].motion in out.splitlines()[3]
+    assert "0:00:00.0-0:00:0" in out.splitlines()[3]  # where it matched, h:mm:ss
 
 
 def test_csv_source_and_partial_failure_exit_code(tmp_path):

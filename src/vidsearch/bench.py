@@ -1,8 +1,9 @@
 """`vidsearch bench DATASET`: the tutorial's comparison, one collection per configuration.
 
-Each video is decoded and embedded once per frame count; every configuration then builds its own Milvus Lite
-collection (IVF_FLAT) from those features and is scored with `evaluate`. Outputs a markdown table, JSON and
-a PNG of quality against dimension.
+Each video is decoded and embedded once per frame count and mode (whole video: one window spread over it, the
+tutorial's way; segments: windows every `stride` seconds); every configuration then builds its own Milvus
+Lite collection (IVF_FLAT) from those features and is scored with `evaluate`. Outputs a markdown table, JSON
+and a PNG of quality against dimension.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from .config import ReduceConfig, Settings
 from .engine import VideoSearch
 from .collection import Embedded
 from .evaluate import evaluate, query_files
-from .model import Embedder, Embedding
+from .ingest import embed_windows
+from .model import Embedder, TimedEmbedding
 from .progress import progress
 from .sources import read_source
-from .video import DecodeOptions, VideoDecodeError, decode_clip
+from .video import DecodeOptions, VideoDecodeError, read_windows
 
 
 DEFAULT_FRAMES = DecodeOptions().num_frames
@@ -31,18 +33,25 @@ class BenchConfig:
     dim: int | None = None
     method: str = "none"
     centre: bool = False  # explicit in every configuration, so the table compares like with like
+    segments: bool = False  # False: one vector per whole video (the tutorial's); True: the default windows
 
     @property
     def name(self) -> str:
         reduce = "full 1024" if self.method == "none" else f"{self.method} {self.dim}"
-        return f"{reduce}, {self.frames} frames" + (", centred" if self.centre else "")
+        return (f"{'segments' if self.segments else 'whole'}, {reduce}, {self.frames} frames"
+                + (", centred" if self.centre else ""))
+
+    def decode(self) -> DecodeOptions:
+        return DecodeOptions(num_frames=self.frames, stride=DecodeOptions.stride if self.segments else 0.0)
 
 
 def default_configs(dims: tuple[int, ...] = (256, 128, 64), frames: tuple[int, ...] = (8, 16, 32)) -> list[BenchConfig]:
-    configs = [BenchConfig()]
+    configs = [BenchConfig(), BenchConfig(segments=True)]
     configs += [BenchConfig(dim=d, method=m) for m in ("random", "pca") for d in dims]
     configs += [BenchConfig(frames=f) for f in frames if f != DEFAULT_FRAMES]
-    configs += [BenchConfig(centre=True), BenchConfig(dim=128, method="random", centre=True)]
+    configs += [BenchConfig(centre=True), BenchConfig(centre=True, segments=True),
+                BenchConfig(dim=128, method="random", centre=True),
+                BenchConfig(dim=128, method="random", centre=True, segments=True)]
     return configs
 
 
@@ -55,20 +64,24 @@ class BenchRow:
     note: str = ""
 
 
-def _embed_all(embedder: Embedder, items, queries: list[Path], frames: int):
-    """Raw features of the library and the queries at one frame count; undecodable files are left out."""
-    options = DecodeOptions(num_frames=frames)
+def _embed_all(embedder: Embedder, items, queries: list[Path], options: DecodeOptions):
+    """Raw features of the library and the queries cut one way; undecodable files are left out."""
+
+    def embed(path: Path) -> tuple[list[TimedEmbedding], float]:
+        windows, info = read_windows(path, options)
+        return embed_windows(embedder, windows, 4), info.duration
+
     library = []
-    for item in progress(items, desc=f"embedding at {frames} frames"):
+    for item in progress(items, desc=f"embedding ({options.num_frames} frames, stride {options.stride:g} s)"):
         try:
-            emb = embedder.embed(decode_clip(item.path, options).frames)
+            windows, duration = embed(item.path)
         except VideoDecodeError:
             continue
-        library.append(Embedded(item, emb, ""))
-    cached: dict[Path, Embedding] = {}
+        library.append(Embedded(item, windows, "", duration))
+    cached: dict[Path, list[TimedEmbedding]] = {}
     for q in queries:
         try:
-            cached[q] = embedder.embed(decode_clip(q, options).frames)
+            cached[q] = embed(q)[0]
         except VideoDecodeError:
             pass
     return library, cached
@@ -84,12 +97,12 @@ def run_bench(dataset: Path, configs: list[BenchConfig], k: int = 10, say=print,
     rows: list[BenchRow] = []
     with tempfile.TemporaryDirectory() as tmp:
         for n, config in enumerate(progress(configs, desc="configurations", unit="config")):
-            if config.frames not in features:
-                say(f"embedding {len(items)} library videos and {len(queries)} queries at {config.frames} frames ...")
-                features[config.frames] = _embed_all(embedder, items, queries, config.frames)
-            library, cached = features[config.frames]
-            settings = Settings(db=str(Path(tmp) / "bench.db"), collection=f"bench_{n}",
-                                decode=DecodeOptions(num_frames=config.frames),
+            key = (config.frames, config.segments)
+            if key not in features:
+                say(f"embedding {len(items)} library videos and {len(queries)} queries ({config.name}) ...")
+                features[key] = _embed_all(embedder, items, queries, config.decode())
+            library, cached = features[key]
+            settings = Settings(db=str(Path(tmp) / "bench.db"), collection=f"bench_{n}", decode=config.decode(),
                                 reduce=ReduceConfig(config.dim, config.method, config.centre))
             dim = config.dim or embedder.dim
             with VideoSearch(settings=settings, embedder=embedder) as engine:
@@ -101,22 +114,30 @@ def run_bench(dataset: Path, configs: list[BenchConfig], k: int = 10, say=print,
                     continue
                 report = evaluate(engine, [q for q in queries if q in cached], k, embed=cached.__getitem__)
                 engine.drop()
-            nlist = min(settings.index.nlist, len(library))
-            rows.append(BenchRow(config, report.to_json(), dim * 4, (len(library) + nlist) * dim * 4 / 2**20))
+            vectors = sum(len(e.windows) for e in library) + len(library)  # segments + one per video
+            nlist = min(settings.index.nlist, vectors)
+            rows.append(BenchRow(config, report.to_json(), dim * 4, (vectors + nlist) * dim * 4 / 2**20))
             say(f"  {config.name}: mHR {report.mean('mHR'):.3f} mAP {report.mean('mAP'):.3f} "
                 f"recall@1 {report.mean('recall@1'):.3f} top-1 {report.mean('top1'):.3f}")
     return rows
 
 
 def markdown(rows: list[BenchRow]) -> str:
-    lines = ["| configuration | mHR | mAP | recall@1 | top-1 | bytes/vector | index MiB |", "|---|---|---|---|---|---|---|"]
+    """The comparison table; with excerpt truth (the `long` set), the where-metrics too."""
+    where = any(r.metrics and "within_1s" in r.metrics for r in rows)
+    extra = " start within 1 s | within 2 s | median error s |" if where else ""
+    lines = ["| configuration | mHR | mAP | recall@1 | top-1 | bytes/vector | index MiB |" + extra,
+             "|---|---|---|---|---|---|---|" + "---|" * (3 if where else 0)]
     for r in rows:
         if r.metrics is None:
-            lines.append(f"| {r.config.name} | n/a | n/a | n/a | n/a | {r.bytes_per_vector} | – |")
+            lines.append(f"| {r.config.name} | n/a | n/a | n/a | n/a | {r.bytes_per_vector} | – |" + " – |" * (3 if where else 0))
             continue
         m = r.metrics
+        error = m.get("median_offset_error")
+        cells = (f" {m['within_1s']:.3f} | {m['within_2s']:.3f} | {'n/a' if error is None else f'{error:.2f}'} |"
+                 if where else "")
         lines.append(f"| {r.config.name} | {m['mHR']:.3f} | {m['mAP']:.3f} | {m['recall@1']:.3f} | {m['top1']:.3f} | "
-                     f"{r.bytes_per_vector} | {r.index_mib:.3f} |")
+                     f"{r.bytes_per_vector} | {r.index_mib:.3f} |" + cells)
     return "\n".join(lines)
 
 
@@ -132,7 +153,7 @@ def plot(rows: list[BenchRow], path: Path, title: str) -> None:
         for method, style in (("random", "o-"), ("pca", "s--")):
             points = sorted((r.config.dim, r.metrics[metric]) for r in rows
                             if r.config.method == method and not r.config.centre and r.config.frames == DEFAULT_FRAMES
-                            and r.metrics)
+                            and not r.config.segments and r.metrics)
             if full:
                 points.append((1024, full.metrics[metric]))
             if points:

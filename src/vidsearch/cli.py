@@ -15,6 +15,7 @@ from .progress import progress
 from .sources import SourceError
 from .store import INDEX_TYPES, MAX_K, IndexConfig, StoreError, check_collection_name
 from .ingest import StrictModeError
+from .search import MAX_PER_VIDEO
 from .video import DecodeOptions, VideoDecodeError
 from .video.decode import MAX_FRAMES
 from . import __version__
@@ -26,6 +27,7 @@ class Parser(argparse.ArgumentParser):
     """argparse, with a usage error in one line (exit 2) instead of the whole usage block."""
 
     def error(self, message: str):
+        message = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in message)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -78,6 +80,10 @@ def _settings(args: argparse.Namespace) -> Settings:
         settings.token = args.token
     if getattr(args, "frames", None) is not None:
         settings.decode = replace(settings.decode, num_frames=args.frames)
+    if getattr(args, "window_fps", None) is not None:
+        settings.decode = replace(settings.decode, window_fps=args.window_fps)
+    if getattr(args, "stride", None) is not None:
+        settings.decode = replace(settings.decode, stride=args.stride)
     if getattr(args, "max_pixels", None):
         settings.decode = replace(settings.decode, max_pixels=args.max_pixels)
     if getattr(args, "max_seconds", None):
@@ -142,17 +148,27 @@ def cmd_index(args) -> int:
     return EXIT_PARTIAL if report.failed else EXIT_OK
 
 
+def clock(seconds: float) -> str:
+    """h:mm:ss.s, the way a player shows a position."""
+    minutes, secs = divmod(max(seconds, 0.0), 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{secs:04.1f}"
+
+
 def cmd_search(args) -> int:
     with _engine(args) as engine:
-        result = engine.search(args.video, k=args.k)
+        result = engine.search(args.video, k=args.k, per_video=args.per_video)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
         return EXIT_OK
     print(f"query: {result.query}  ({result.seconds * 1000:.0f} ms)")
     print("tags:  " + ", ".join(f"{t.label} {t.score:.2f}" for t in result.tags))
-    print(f"{'rank':>4}  {'id':>20}  {'distance':>8}  {'label':<20}  path")
+    print(f"{'rank':>4}  {'id':>16}  {'distance':>8}  {'matched at':<21}  {'label':<16}  path")
     for rank, hit in enumerate(result.results, start=1):
-        print(f"{rank:>4}  {hit.id:>20}  {hit.distance:8.4f}  {hit.label[:20]:<20}  {hit.path}")
+        where = [f"{clock(s.start)}-{clock(s.end)}" for s in hit.segments]
+        print(f"{rank:>4}  {hit.id:>16}  {hit.distance:8.4f}  {where[0] if where else '':<21}  {hit.label[:16]:<16}  {hit.path}")
+        for more in where[1:]:
+            print(f"{'':>4}  {'':>16}  {'':>8}  {more:<21}  (also)")
     return EXIT_OK
 
 
@@ -196,6 +212,10 @@ def cmd_dataset(args) -> int:
         from .datasets.real import build_real
 
         summary = build_real(out)
+    elif args.name == "long":
+        from .datasets.long import build_long
+
+        summary = build_long(out)
     else:
         from .datasets.copies import build_copies
 
@@ -303,7 +323,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", parents=[common], help="add the videos of a CSV (id,path,label) or a folder")
     p.add_argument("source")
     p.add_argument("--frames", type=_bounded(int, 1, MAX_FRAMES, "frame count"),
-                   help=f"frames sampled per video for a new collection (default {DecodeOptions.num_frames})")
+                   help=f"frames per window (one vector) for a new collection (default {DecodeOptions.num_frames})")
+    p.add_argument("--window-fps", type=_bounded(float, 0.25, 60, "frame rate"),
+                   help=f"frames per second inside a window, new collection (default {DecodeOptions.window_fps:g}: "
+                        f"{DecodeOptions.num_frames} frames = a {DecodeOptions.num_frames / DecodeOptions.window_fps:g}-s window)")
+    p.add_argument("--stride", type=_bounded(float, 0, 3600, "stride"),
+                   help=f"seconds between window starts, new collection (default {DecodeOptions.stride:g}; "
+                        f"0 = one vector per whole video)")
     p.add_argument("--dim", type=positive_int, help="reduce vectors to this dimension (new collection)")
     p.add_argument("--reduce", choices=["random", "pca"], help="reduction method with --dim (default random)")
     p.add_argument("--centre", action=argparse.BooleanOptionalAction, default=None,
@@ -329,6 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", parents=[common], help="the most similar videos to VIDEO")
     p.add_argument("video")
     p.add_argument("-k", type=_bounded(int, 1, MAX_K, "k"), default=10, help="how many results (default 10)")
+    p.add_argument("--per-video", type=_bounded(int, 1, MAX_PER_VIDEO, "count"), default=3,
+                   help="matched intervals shown per video (default 3)")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("info", parents=[common], help="what the collection holds")
@@ -341,8 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("dataset", help="build a benchmark dataset in the tutorial's layout")
     dataset_sub = p.add_subparsers(dest="dataset_command", required=True)
-    p = dataset_sub.add_parser("build", help="synthetic | real | copies")
-    p.add_argument("name", choices=["synthetic", "real", "copies"])
+    p = dataset_sub.add_parser("build", help="synthetic | real | copies | long")
+    p.add_argument("name", choices=["synthetic", "real", "copies", "long"])
     p.add_argument("out")
     p.add_argument("--per-class", type=_bounded(int, 1, 1000, "count"), default=10, help="synthetic: library clips per class")
     p.add_argument("--queries", type=_bounded(int, 1, 1000, "count"), default=1, help="synthetic: query clips per class")

@@ -1,5 +1,6 @@
-"""A collection's lifecycle: what it is made with (its spec: model, frame count, projection, index), creating
-it (fitting the projection when it needs the library), adding rows and reading them back.
+"""A collection's lifecycle: what it is made with (its spec: model, windows, projection, index), creating
+it (fitting the projection when it needs the library), adding videos (their segments and their row, as one)
+and reading them back.
 
 It knows stores and the reduction; nothing of ingest, the engine or the CLI. The spec is stored with the
 collection, so every process decodes and projects queries exactly as the library was.
@@ -15,11 +16,14 @@ import numpy as np
 
 from . import config
 from .config import ReduceConfig
-from .model import Embedding
-from .reduce import Projection, ProjectionMismatchError, check_reduction, fit_projection
+from .model import TimedEmbedding
+from .reduce import Projection, ProjectionMismatchError, check_reduction, fit_projection, l2_normalise
 from .sources import SourceItem
-from .store import CollectionSpec, Hit, IndexConfig, Listing, StoreError, VectorStore, VideoEntry
+from .store import CollectionSpec, IndexConfig, Listing, Segment, StoreError, VectorStore, VideoEntry
+from .tags import Tag, merge_tags
 from .video import DecodeOptions
+
+LAYOUT = 2  # 1: one vector per video (vidsearch 0.1); 2: segments + videos
 
 
 class ModelInfo(Protocol):
@@ -32,11 +36,19 @@ class ModelInfo(Protocol):
 
 @dataclass
 class Embedded:
-    """A video embedded and ready to be stored."""
+    """A video embedded window by window, ready to be stored."""
 
     item: SourceItem
-    embedding: Embedding
+    windows: list[TimedEmbedding]
     fingerprint: str
+    duration: float = 0.0
+
+    @property
+    def tags(self) -> list[Tag]:
+        return merge_tags([w.embedding.tags for w in self.windows])
+
+    def features(self) -> np.ndarray:
+        return np.stack([w.embedding.vector for w in self.windows])
 
 
 class Collection:
@@ -60,7 +72,13 @@ class Collection:
         return self.store.exists()
 
     def spec(self) -> CollectionSpec:
-        return self.store.spec()
+        """The stored spec; a collection made by an older vidsearch (one vector per video) is refused."""
+        spec = self.store.spec()
+        if spec.meta.get("layout") != LAYOUT:
+            raise StoreError(f"collection {self.name!r} in {self.location} was made by an older vidsearch (one "
+                             f"vector per video, no segments): index the videos again into a new collection "
+                             f"(vidsearch --collection NEW index SOURCE), or into a new --db")
+        return spec
 
     def projection(self) -> Projection:
         spec = self.spec()
@@ -75,11 +93,11 @@ class Collection:
             raise StoreError(f"{e}; re-index the collection with this model") from e
 
     def decode_options(self) -> DecodeOptions:
-        """The collection's own frame count wins over the settings: queries must be decoded like the library."""
+        """The collection's own windows win over the settings: queries must be cut like the library."""
         if self.exists():
-            frames = self.spec().meta.get("num_frames")
-            if frames and frames != self.decode.num_frames:
-                return replace(self.decode, num_frames=int(frames))
+            windows = self.spec().meta["segments"]
+            return replace(self.decode, num_frames=int(windows["frames"]), window_fps=float(windows["fps"]),
+                           stride=float(windows["stride"]))
         return self.decode
 
     # -- creating it ---------------------------------------------------------------------------------------
@@ -99,13 +117,16 @@ class Collection:
             return max(self.reduce.dim or 0, 2)
         return 2 if self.reduce.centre else 0
 
-    def create(self, model: ModelInfo, features: np.ndarray | None) -> CollectionSpec:
-        """Makes the collection, fitting the projection on `features` (the first videos) where it needs them.
-        Centring by default only when they are at least CENTRE_MIN_VIDEOS (fewer give too noisy a mean)."""
+    def create(self, model: ModelInfo, first: list[Embedded] | None) -> CollectionSpec:
+        """Makes the collection, fitting the projection on the segments of `first` (the first videos) where it
+        needs them. Centring by default only when they are at least CENTRE_MIN_VIDEOS videos (fewer give too
+        noisy a mean)."""
         r = self.reduce
-        centre = r.centre if r.centre is not None else features is not None and len(features) >= config.CENTRE_MIN_VIDEOS
+        centre = r.centre if r.centre is not None else bool(first) and len(first) >= config.CENTRE_MIN_VIDEOS
+        features = np.concatenate([e.features() for e in first]) if first else None
         projection = fit_projection(features, model.dim, r.dim, r.method, centre, r.seed)
-        meta = {"model": model.name, "num_frames": self.decode.num_frames, "precision": model.precision,
+        meta = {"model": model.name, "layout": LAYOUT, "num_frames": self.decode.num_frames,
+                "segments": self.decode.segment_params(), "precision": model.precision,
                 "projection": projection.to_json()}
         spec = CollectionSpec(dim=projection.output_dim, index=self.index, meta=meta)
         self.store.create(spec)
@@ -113,17 +134,18 @@ class Collection:
 
     # -- rows ----------------------------------------------------------------------------------------------
     def add(self, rows: list[Embedded]) -> list[VideoEntry]:
-        """Projects and upserts rows (replacing any with the same id); returns what was stored."""
+        """Projects and writes videos with their segments, each replacing any earlier version of it whole;
+        a video's own vector is the normalised mean of its segments'. Returns what was stored."""
         if not rows:
             return []
-        vectors = self.project(np.stack([r.embedding.vector for r in rows]))
-        entries = [VideoEntry(r.item.id, str(r.item.path.resolve()), r.item.label, v, list(r.embedding.tags),
-                              r.fingerprint) for r, v in zip(rows, vectors)]
+        entries = []
+        for r in rows:
+            vectors = self.project(r.features())
+            segments = [Segment(w.start, w.end, v) for w, v in zip(r.windows, vectors)]
+            entries.append(VideoEntry(r.item.id, str(r.item.path.resolve()), r.item.label,
+                                      l2_normalise(vectors.mean(0)), r.tags, r.fingerprint, r.duration, segments))
         self.store.upsert(entries)
         return entries
-
-    def search(self, features: np.ndarray, k: int) -> list[Hit]:
-        return self.store.search(self.project(features)[None], k)[0]
 
     def flush(self) -> None:
         self.store.flush()
@@ -166,6 +188,8 @@ class Collection:
         projection = spec.meta.get("projection", {})
         return {
             "count": self.store.count(),
+            "segments": self.store.count_segments(),
+            "segment_params": spec.meta["segments"],
             "dim": spec.dim,
             "model": spec.meta.get("model", ""),
             "index": {"type": spec.index.index_type, "metric": spec.index.metric,

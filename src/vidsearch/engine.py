@@ -10,18 +10,19 @@ from typing import Callable
 
 from .collection import Collection, Embedded
 from .config import Settings
-from .ingest import FailurePolicy, IndexReport, IngestEvents, add_embedded, run_ingest
-from .model import Embedder, Embedding
+from .ingest import FailurePolicy, IndexReport, IngestEvents, add_embedded, embed_windows, run_ingest
+from .model import Embedder, TimedEmbedding
+from .search import VideoMatch, check_per_video, find
 from .sources import SourceItem, read_source
-from .store import Hit, VectorStore, VideoEntry, check_k, open_store
-from .tags import Tag
-from .video import DecodeOptions, decode_clip
+from .store import VectorStore, VideoEntry, check_k, open_store
+from .tags import Tag, merge_tags
+from .video import DecodeOptions, read_windows
 
 
 @dataclass
 class SearchResult:
     query: str
-    results: list[Hit]
+    results: list[VideoMatch]
     tags: list[Tag]
     seconds: float = 0.0
 
@@ -62,9 +63,10 @@ class VideoSearch:
     def decode_options(self) -> DecodeOptions:
         return self.collection.decode_options()
 
-    def embed(self, path: str | Path) -> Embedding:
-        clip = decode_clip(path, self.decode_options())
-        return self.embedder.embed(clip.frames)
+    def embed(self, path: str | Path) -> list[TimedEmbedding]:
+        """A query's windows, cut like the library's, embedded."""
+        windows, _ = read_windows(path, self.decode_options())
+        return embed_windows(self.embedder, windows, self.settings.ingest.batch_size)
 
     # -- indexing ----------------------------------------------------------------------------------------
     def check_index_settings(self) -> None:
@@ -94,18 +96,23 @@ class VideoSearch:
         return report
 
     # -- querying ----------------------------------------------------------------------------------------
-    def search(self, path: str | Path, k: int = 10) -> SearchResult:
+    def search(self, path: str | Path, k: int = 10, per_video: int = 3) -> SearchResult:
+        """The k most similar videos, each with up to `per_video` intervals where the query matches it."""
         start = time.perf_counter()
         check_k(k)
+        check_per_video(per_video)
         self.collection.projection()  # fails fast, before decoding, when there is no collection
-        result = self.search_embedding(self.embed(path), k, query=str(path))
+        result = self.search_embedding(self.embed(path), k, query=str(path), per_video=per_video)
         result.seconds = time.perf_counter() - start
         return result
 
-    def search_embedding(self, embedding: Embedding, k: int = 10, query: str = "") -> SearchResult:
-        """Search with an already computed embedding (evaluation reuses one embedding across collections)."""
+    def search_embedding(self, windows: list[TimedEmbedding], k: int = 10, query: str = "",
+                         per_video: int = 3) -> SearchResult:
+        """Search with an already embedded query (evaluation reuses one embedding across collections)."""
         check_k(k)
-        return SearchResult(query, self.collection.search(embedding.vector, k), list(embedding.tags))
+        check_per_video(per_video)
+        tags = merge_tags([w.embedding.tags for w in windows], self.settings.top_k_tags)
+        return SearchResult(query, find(self.collection, windows, k, per_video), tags)
 
     def get(self, video_id: int) -> VideoEntry | None:
         """One indexed video (vector included), or None."""

@@ -6,18 +6,24 @@ tutorial's `ground_truth`). The tutorial's definitions are not the textbook ones
 - mHR (tutorial): |set(truth) ∩ set(top_k)| / |truth|
 - mAP (tutorial): (1/k) · Σ_{i=1..k} (hits among the first i results) / i
 - AP (textbook): Σ over hit ranks i of precision@i, divided by min(|truth|, k)
+
+Where the queries are excerpts of library videos, a `truth.csv` beside them (query, video, offset: paths
+relative to the file, offset in seconds) also scores where: `segment_top1` (the top result is the video the
+excerpt was cut from), `within_1s` / `within_2s` (and its best interval puts the excerpt's start within that
+many seconds of the truth) and `median_offset_error` (seconds, over queries whose top video is right).
 """
 
 from __future__ import annotations
 
+import csv
 import glob
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from statistics import mean
+from statistics import mean, median
 from typing import Callable
 
-from .model import Embedding
+from .model import TimedEmbedding
 from .progress import progress
 from .store import check_k
 from .sources import VIDEO_EXTENSIONS
@@ -54,11 +60,48 @@ def precision_at(truth: set[int], ranked: list[int], k: int) -> float:
     return len(truth & set(ranked[:k])) / k
 
 
+TRUTH_FILE = "truth.csv"
+SEGMENT_METRICS = ("segment_top1", "within_1s", "within_2s")
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """Where a query was cut from: the library video's path (resolved) and the second it starts at."""
+
+    video: str
+    offset: float
+
+
+def read_truth(queries: list[Path]) -> dict[Path, Excerpt]:
+    """The truth.csv files found beside the queries or in their folders' parents, by resolved query path."""
+    folders = {q.parent for q in queries} | {q.parent.parent for q in queries}
+    truth: dict[Path, Excerpt] = {}
+    for folder in folders:
+        file = folder / TRUTH_FILE
+        if file.is_file():
+            with file.open(newline="", encoding="utf-8") as f:
+                for row in csv.DictReader(f):
+                    truth[(folder / row["query"]).resolve()] = Excerpt(str((folder / row["video"]).resolve()),
+                                                                      float(row["offset"]))
+    return truth
+
+
+def score_excerpt(excerpt: Excerpt, results) -> tuple[dict[str, float], float | None]:
+    """Segment metrics of one query and the offset error (None when the top video is wrong)."""
+    top = results[0] if results else None
+    if top is None or top.path != excerpt.video or not top.segments:
+        return dict.fromkeys(SEGMENT_METRICS, 0.0), None
+    best = top.segments[0]
+    error = abs(best.start - best.query_start - excerpt.offset)
+    return {"segment_top1": 1.0, "within_1s": float(error <= 1.0), "within_2s": float(error <= 2.0)}, error
+
+
 @dataclass
 class QueryScore:
     path: str
     label: str
     scores: dict[str, float]
+    offset_error: float | None = None
 
 
 @dataclass
@@ -71,6 +114,14 @@ class EvalReport:
     def mean(self, metric: str, label: str | None = None) -> float:
         values = [q.scores[metric] for q in self.scores if label is None or q.label == label]
         return mean(values) if values else 0.0
+
+    @property
+    def has_segments(self) -> bool:
+        return bool(self.scores) and all("segment_top1" in q.scores for q in self.scores)
+
+    def median_offset_error(self) -> float | None:
+        errors = [q.offset_error for q in self.scores if q.offset_error is not None]
+        return float(median(errors)) if errors else None
 
     @property
     def queries_per_second(self) -> float:
@@ -89,6 +140,8 @@ class EvalReport:
             "per_label": {label: {"mHR": self.mean("mHR", label), "mAP": self.mean("mAP", label)} for label in labels},
             "failed": self.failed,
             "seconds": round(self.seconds, 3),
+            **({m: self.mean(m) for m in SEGMENT_METRICS} | {"median_offset_error": self.median_offset_error()}
+               if self.has_segments else {}),
         }
 
     def table(self) -> str:
@@ -100,6 +153,12 @@ class EvalReport:
         names = {"mHR": "mHR (tutorial)", "mAP": "mAP (tutorial)", "AP": "mean AP (textbook)",
                  "recall@1": "recall@1", "precision@k": f"precision@{self.k}", "top1": "top-1 accuracy"}
         lines += [f"| {names[m]} | {self.mean(m):.3f} |" for m in names]
+        if self.has_segments:
+            names = {"segment_top1": "top-1 video (excerpts)", "within_1s": "start within 1 s",
+                     "within_2s": "start within 2 s"}
+            lines += [f"| {names[m]} | {self.mean(m):.3f} |" for m in names]
+            error = self.median_offset_error()
+            lines.append(f"| median start error | {'n/a' if error is None else f'{error:.2f} s'} |")
         lines += ["", "| label | queries | mHR | mAP | top-1 |", "|---|---|---|---|---|"]
         for label in sorted({q.label for q in self.scores}):
             n = sum(q.label == label for q in self.scores)
@@ -134,11 +193,13 @@ def score_query(truth: set[int], ranked: list[int], k: int) -> dict[str, float]:
 
 
 def evaluate(engine, queries: list[Path], k: int = 10,
-             embed: Callable[[Path], Embedding] | None = None) -> EvalReport:
-    """Searches every query and scores the ranked ids. A query that cannot be decoded is listed as failed."""
+             embed: Callable[[Path], list[TimedEmbedding]] | None = None) -> EvalReport:
+    """Searches every query and scores the ranked ids (and, for excerpts with a truth file, where they
+    matched). A query that cannot be decoded is listed as failed."""
     check_k(k)
     embed = embed or engine.embed
     truth_by_label = engine.labels()
+    excerpts = read_truth(queries)
     report = EvalReport(k)
     start = time.perf_counter()
     for query in progress(queries, desc="evaluating", unit="query"):
@@ -152,6 +213,10 @@ def evaluate(engine, queries: list[Path], k: int = 10,
         except VideoDecodeError as e:
             report.failed.append({"path": str(query), "error": str(e)})
             continue
-        report.scores.append(QueryScore(str(query), label, score_query(truth, [h.id for h in result.results], k)))
+        scores, error = score_query(truth, [h.id for h in result.results], k), None
+        if query.resolve() in excerpts:
+            where, error = score_excerpt(excerpts[query.resolve()], result.results)
+            scores.update(where)
+        report.scores.append(QueryScore(str(query), label, scores, error))
     report.seconds = time.perf_counter() - start
     return report

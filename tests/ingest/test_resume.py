@@ -91,3 +91,32 @@ def test_changed_files_are_replaced_removed_ones_pruned(folder, db, tmp_path, em
     assert engine.remove([str(library / "a" / "v1.mp4"), changed_id]) == 2
     assert engine.store.count() == 2
     engine.close()
+
+
+def test_sigkill_while_indexing_long_videos_leaves_each_complete_exactly_once(db, tmp_path):
+    """Long videos, one stored at a time: the kill lands with some videos stored and others part-way; the
+    re-run re-does the unfinished ones whole (their stray segments replaced), and every video has exactly
+    its own segments."""
+    from vidsearch.datasets.synthetic import render_long
+    from vidsearch.video.encode import write_video
+
+    library = tmp_path / "long"
+    for i in range(6):
+        write_video(library / "films" / f"film{i}.mp4", render_long(100 + i, 60.0, width=96, height=72, fps=10.0), 10.0)
+    command = [*VIDSEARCH, "index", str(library), "--db", db, "--collection", "resume", "--insert-batch", "1",
+               "--no-centre"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 600
+    while not rows_stored(db):
+        assert process.poll() is None, "the run ended before the test saw rows stored"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    result = index(library, db, "--no-centre")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert 0 < report["skipped"] < 6 and report["indexed"] + report["skipped"] == 6, report
+    with VideoSearch(settings=Settings(db=db, collection="resume")) as engine:
+        assert engine.count() == 6
+        assert engine.info()["segments"] == 6 * 117  # 60 s: windows at 0, 0.5, ..., 58 s; none twice, none stray

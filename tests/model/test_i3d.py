@@ -12,6 +12,8 @@ from vidsearch.model.labels import kinetics400_labels
 from vidsearch.model.precision import resolve_precision
 from vidsearch.model.weights import WEIGHTS_ENV, find_checkpoint, read_checkpoint
 
+pytestmark = pytest.mark.model  # loads the real I3D
+
 REFERENCE = SHARED_DATA / "i3d_reference"
 FLAX_LOGITS = Path(__file__).resolve().parents[1] / "data" / "flax_i3d_cricket_logits.npy"
 

@@ -26,9 +26,14 @@ def served(library, tmp_path_factory):
     root, specs = library
     work = tmp_path_factory.mktemp("served")
     db = str(work / "web.db")
-    index = subprocess.run([sys.executable, "-m", "vidsearch", "index", str(root), "--db", db, "--quiet"],
-                           capture_output=True, text=True, timeout=600)
-    assert index.returncode == 0, index.stderr
+    from vidsearch.datasets.synthetic import render_long
+    from vidsearch.video.encode import write_video
+
+    film = write_video(work / "long" / "film" / "film.mp4", render_long(7, 40.0, fps=12.0), 12.0)  # segment search
+    for source in (root, film.parent.parent):
+        index = subprocess.run([sys.executable, "-m", "vidsearch", "index", str(source), "--db", db, "--quiet"],
+                               capture_output=True, text=True, timeout=600)
+        assert index.returncode == 0, index.stderr
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "vidsearch", "serve", "--db", db, "--port", str(port),
                                "--data-dir", str(work / "data")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -42,13 +47,13 @@ def served(library, tmp_path_factory):
     else:
         server.kill()
         pytest.fail(f"server did not start: {server.stderr.read().decode()[-2000:]}")
-    yield url, db, root, specs
+    yield url, db, root, specs, film
     server.terminate()
     server.wait(timeout=30)
 
 
 def test_indexing_into_a_database_the_server_owns_is_explained(served):
-    _, db, root, _ = served
+    _, db, root, _, _ = served
     result = subprocess.run([sys.executable, "-m", "vidsearch", "index", str(root), "--db", db],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 1 and "in use by another process" in result.stderr and "Traceback" not in result.stderr
@@ -89,11 +94,11 @@ def test_upload_shows_the_right_video_first(served, browser, tmp_path):
 
     from tests.conftest import make_video
 
-    url, _, _, specs = served
+    url, _, _, specs, _ = served
     query = make_video(tmp_path / "my query.mp4", specs[6], transform=lambda f: f[8:-8, 10:-10])
     browser.get(url)
     wait = WebDriverWait(browser, 120)
-    wait.until(lambda d: "20 videos indexed" in d.find_element(By.ID, "stats").text)
+    wait.until(lambda d: "21 videos indexed" in d.find_element(By.ID, "stats").text)
     choose(browser, query)
     wait.until(ready.visibility_of_element_located((By.CSS_SELECTOR, "#results .card")))
     cards = browser.find_elements(By.CSS_SELECTOR, "#results .card")
@@ -109,8 +114,44 @@ def test_upload_shows_the_right_video_first(served, browser, tmp_path):
     cards[0].click()
     wait.until(lambda d: d.execute_script("return document.getElementById('player').open"))
     src = browser.find_element(By.ID, "player-video").get_attribute("src")
-    assert src.endswith(f"/api/videos/{cards[0].get_attribute('data-id')}/file")
-    assert httpx.get(src, headers={"Range": "bytes=0-15"}).status_code == 206
+    assert src.endswith(f"/api/videos/{cards[0].get_attribute('data-id')}/file#t=0.00")
+    assert httpx.get(src.split("#")[0], headers={"Range": "bytes=0-15"}).status_code == 206
+
+
+def test_an_excerpt_shows_where_it_matched_and_plays_from_there(served, browser, tmp_path):
+    """A 5-s excerpt of the 40-s film: the card shows the interval on a timeline; clicking plays from it."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from vidsearch.datasets.synthetic import render_long
+    from vidsearch.video.encode import write_video
+
+    url, film = served[0], served[4]
+    frames = list(render_long(7, 40.0, fps=12.0))
+    query = write_video(tmp_path / "excerpt.mp4", frames[int(22.0 * 12) : int(27.0 * 12)], 12.0)
+    browser.get(url)
+    wait = WebDriverWait(browser, 120)
+    choose(browser, query)
+    wait.until(ready.visibility_of_element_located((By.CSS_SELECTOR, "#results .card")))
+    first = browser.find_elements(By.CSS_SELECTOR, "#results .card")[0]
+    assert first.find_element(By.CLASS_NAME, "label").text == "film"
+    start = float(first.get_attribute("data-start"))
+    assert abs(start - 22.0) <= 2.0
+    assert "match at 0:2" in first.find_element(By.CLASS_NAME, "when").text
+    mark = first.find_element(By.CSS_SELECTOR, ".timeline .interval")
+    left = float(mark.value_of_css_property("left").rstrip("px"))
+    width = float(first.find_element(By.CLASS_NAME, "timeline").value_of_css_property("width").rstrip("px"))
+    assert abs(left / width - start / 40.0) < 0.02  # drawn where it lies in the 40-s video
+    first.click()
+    wait.until(lambda d: d.execute_script("return document.getElementById('player').open"))
+    player = browser.find_element(By.ID, "player-video")
+    assert player.get_attribute("src").endswith(f"#t={start:.2f}")
+    state = WebDriverWait(browser, 60).until(lambda d: d.execute_script(
+        "const v = document.getElementById('player-video');"
+        "return v.error ? {error: v.error.code} : (v.readyState >= 1 ? {time: v.currentTime} : null)"))
+    if "time" in state:  # this Chromium decodes H.264: the player really starts at the match
+        assert state["time"] >= start - 0.5, state
 
 
 def test_error_state_for_a_non_video(served, browser, tmp_path):

@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import restart_milvus_server
 from vidsearch.reduce import l2_normalise
 from vidsearch.tags import Tag
-from vidsearch.store import CollectionSpec, IndexConfig, IndexConfigError, Listing, StoreError, VideoEntry, open_store
+from vidsearch.store import CollectionSpec, IndexConfig, IndexConfigError, Listing, Segment, StoreError, VideoEntry, open_store
 from vidsearch.store.milvus import LITE_INDEX_TYPES, SERVER_INDEX_TYPES
 
 DIM = 32
@@ -80,6 +80,59 @@ def test_search_matches_the_brute_force_reference(store, tmp_path):
         assert [h.id for h in got] == [h.id for h in want]
         assert [h.distance for h in got] == pytest.approx([h.distance for h in want], abs=1e-4)
         assert got[0].path == want[0].path and got[0].label == want[0].label
+
+
+def with_segments(rows: list[VideoEntry], per_video: int, seed: int = 3) -> list[VideoEntry]:
+    rng = np.random.default_rng(seed)
+    for row in rows:
+        row.segments = [Segment(2.0 * i, 2.0 * i + 4, v) for i, v in enumerate(l2_normalise(rng.normal(size=(per_video, DIM))))]
+    return rows
+
+
+def test_segments_are_searched_like_the_reference_and_go_with_their_video(store):
+    rows = with_segments(entries(30), per_video=5)
+    store.create(spec())
+    store.upsert(rows)
+    store.flush()
+    reference = open_store("memory://")
+    reference.create(spec())
+    reference.upsert(rows)
+    assert store.count_segments() == 150
+    queries = np.stack([rows[4].segments[2].vector, rows[17].segments[0].vector])
+    for got, want in zip(store.search_segments(queries, 10), reference.search_segments(queries, 10)):
+        assert [(h.video_id, h.start, h.end) for h in got] == [(h.video_id, h.start, h.end) for h in want]
+        assert [h.distance for h in got] == pytest.approx([h.distance for h in want], abs=1e-4)
+    assert (got[0].video_id, got[0].start) == (17, 0.0) and got[0].distance == pytest.approx(0.0, abs=1e-5)
+    store.upsert(with_segments(entries(1, start=4), per_video=2, seed=9))  # video 4 re-indexed: 2 segments now
+    assert store.delete([17]) == 1
+    store.flush()
+    assert store.count_segments() == 150 - 5 + 2 - 5 and store.count() == 29
+    assert {h.video_id for h in store.search_segments(queries, 200)[1]} == set(range(30)) - {17}
+
+
+def test_a_write_cut_between_segments_and_video_row_leaves_no_video(store, monkeypatch):
+    """A run killed mid-write: the video's row is written last, so the video is absent (not half there),
+    and writing it again replaces the stray segments."""
+    store.create(spec())
+    store.upsert(with_segments(entries(3), per_video=4))
+    store.flush()
+    changed = with_segments(entries(1, seed=5, start=1), per_video=3, seed=8)
+    if store.kind == "brute-force":  # one process, no partial write possible: what a kill would leave
+        store.segments[1] = changed[0].segments
+        del store.rows[1]
+        store._changed()
+    else:
+        writes = []
+        monkeypatch.setattr(store, "_write", lambda name, rows: writes.append(name) if name == store.collection else
+                            type(store)._write(store, name, rows))
+        store.upsert(changed)
+        assert writes == [store.collection]  # everything but the video row was written
+        monkeypatch.undo()
+        store.flush()
+    assert store.get([1]) == [] and 1 not in store.catalogue()
+    store.upsert(changed)
+    store.flush()
+    assert store.count() == 3 and store.count_segments() == 4 + 3 + 4
 
 
 def test_a_missing_collection_is_a_clear_error(store):

@@ -14,18 +14,19 @@ def test_pool_decodes_everything_once_in_any_order(tmp_path):
         [(i, p) for i, p in enumerate(paths)] + [(99, tmp_path / "bad.mp4")]))
     assert sorted(r.key for r in results) == [0, 1, 2, 3, 4, 5, 6, 99]
     by_key = {r.key: r for r in results}
-    assert all(by_key[i].frames.shape == (4, 224, 224, 3) for i in range(7))
-    assert by_key[99].frames is None and by_key[99].error.reason == "not_video"
+    assert all(by_key[i].final and [w.frames.shape for w in by_key[i].windows] == [(4, 224, 224, 3)] for i in range(7))
+    assert by_key[99].windows == [] and by_key[99].error.reason == "not_video"
 
 
 def test_a_file_over_the_time_limit_is_killed_and_the_rest_still_decode(tmp_path):
-    slow = make_video(tmp_path / "slow.mp4", motion="zoom_in", seed=1, width=1920, height=1080, seconds=4.0, noise=0)
+    slow = make_video(tmp_path / "slow.mp4", motion="zoom_in", seed=1, width=1920, height=1080, seconds=6.0, noise=0)
     good = [make_video(tmp_path / f"g{i}.mp4", motion="zoom_in", seed=i, width=96, height=64, seconds=0.3) for i in range(3)]
-    pool = DecodePool(DecodeOptions(num_frames=4, seek_min_seconds=1e9), workers=1, timeout=0.05, prefetch=3)  # the slow file decodes in ~0.15 s, the others in ~5 ms
+    pool = DecodePool(DecodeOptions(num_frames=4, stride=0, seek_min_seconds=1e9), workers=1, timeout=0.1, prefetch=3)  # the slow file decodes in ~0.25 s, the others in ~25 ms
     results = list(pool.run([(0, slow)] + [(i + 1, p) for i, p in enumerate(good)]))
     by_key = {r.key: r for r in results}
     assert by_key[0].error.reason == "timeout" and "over 0 s" not in str(by_key[0].error)
-    assert all(isinstance(by_key[i].frames, np.ndarray) for i in (1, 2, 3))  # queued behind it: not lost
+    assert by_key[0].windows == []
+    assert all(isinstance(by_key[i].windows[0].frames, np.ndarray) for i in (1, 2, 3))  # queued behind it: not lost
 
 
 def test_fifo_is_refused_not_waited_on(tmp_path):

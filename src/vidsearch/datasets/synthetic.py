@@ -190,3 +190,17 @@ def render(spec: ClipSpec) -> Iterator[np.ndarray]:
         if spec.noise:
             frame += noise[i % len(noise)]
         yield np.clip(frame, 0, 255).astype(np.uint8)
+
+
+def render_long(seed: int, seconds: float, scene_seconds: float = 5.0, width: int = 160, height: int = 120,
+                fps: float = 12.0) -> Iterator[np.ndarray]:
+    """An untrimmed video made of scenes of `scene_seconds`, each a different random clip: every part of it
+    looks different from the others, so an excerpt has one right place (segment search tests, benchmarks)."""
+    rng = np.random.default_rng(seed)
+    remaining = seconds
+    while remaining > 1e-9:
+        length = min(scene_seconds, remaining)
+        spec = random_spec(str(rng.choice(MOTIONS)), rng, seconds=(length, length), sizes=(height, height))
+        spec = ClipSpec(**{**spec.__dict__, "width": width, "height": height, "fps": fps, "seconds": length})
+        yield from render(spec)
+        remaining -= length

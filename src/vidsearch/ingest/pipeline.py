@@ -1,5 +1,7 @@
-"""Ingest: plan (skip what is indexed unchanged) → decode in worker processes → embed in batches here →
-insert in bulk. Memory stays flat: the decode pool holds a bounded number of files, batches are small.
+"""Ingest: plan (skip what is indexed unchanged) → decode into windows in worker processes → embed windows
+in batches here → store each video once all its windows are embedded, in bulk. Memory stays flat: the decode
+pool holds a bounded number of files and windows, batches are small; a video's embeddings (4 KiB a window)
+are the only thing that grows with its length.
 
 It receives its collaborators (collection, embedder, decode options, ingest settings, failure policy,
 progress events) and knows nothing of the engine that assembles them.
@@ -17,14 +19,15 @@ import numpy as np
 
 from ..collection import Collection, Embedded, ModelInfo
 from ..config import IngestConfig
-from ..model import Embedding
+from ..model import Embedding, TimedEmbedding
 from ..sources import SourceItem, fingerprint
 from ..store import StoreError
-from ..video import DecodeOptions, VideoDecodeError, decode_clip
-from ..video.pool import Decoded, DecodePool
+from ..video import DecodeOptions, VideoDecodeError, Window
+from ..video.pool import Decoded, DecodePool, decode_parts
 from .report import Failure, FailurePolicy, IndexReport, failure_of
 
 Fail = Callable[[Failure], None]
+SEGMENTS_PER_INSERT = 4096  # a store write holds at most about this many segments (long videos)
 
 
 class ClipEmbedder(ModelInfo, Protocol):
@@ -87,47 +90,81 @@ def spread_first(todo: list, n: int) -> list:
 def decoded_stream(todo: list[tuple[SourceItem, str]], options: DecodeOptions, config: IngestConfig) -> Iterator[Decoded]:
     if config.workers == 0:  # in this process, one by one: notebooks, debugging
         for item, _ in todo:
-            try:
-                yield Decoded(item.id, item.path, decode_clip(item.path, options).frames)
-            except VideoDecodeError as e:
-                yield Decoded(item.id, item.path, error=e)
+            yield from decode_parts(item.id, item.path, options)
         return
     pool = DecodePool(options.with_threads(1), config.workers, config.decode_timeout, config.prefetch)
     yield from pool.run((item.id, item.path) for item, _ in todo)
 
 
+def embed_windows(embedder: ClipEmbedder, windows: list[Window], batch_size: int) -> list[TimedEmbedding]:
+    """A query's (or any list of) windows embedded in batches."""
+    out = []
+    for i in range(0, len(windows), batch_size):
+        batch = windows[i : i + batch_size]
+        out += [TimedEmbedding(w.start, w.end, e) for w, e in zip(batch, embedder.embed_batch([w.frames for w in batch]))]
+    return out
+
+
+@dataclass
+class _Video:
+    """A video whose windows are being embedded."""
+
+    item: SourceItem
+    fingerprint: str
+    windows: list[TimedEmbedding]
+    duration: float = 0.0
+    decoded: bool = False  # its last window has arrived
+    failed: bool = False
+
+
 def embed_stream(embedder: ClipEmbedder, todo: list[tuple[SourceItem, str]], decoded: Iterable[Decoded],
                  batch_size: int, fail: Fail, progress: Callable[[int], None]) -> Iterator[list[Embedded]]:
-    """Yields batches of Embedded as decoded clips arrive; failures go to `fail`."""
+    """Yields videos whose every window is embedded, as their windows arrive (batches mix videos);
+    failures go to `fail`, and a video that fails at any window is dropped whole."""
     by_id = {item.id: (item, fp) for item, fp in todo}
-    batch: list[tuple[SourceItem, str, np.ndarray]] = []
-    for clip in decoded:
-        item, fp = by_id[clip.key]
-        if clip.error is not None:
-            progress(1)
-            fail(failure_of(item.path, "decode", clip.error))
-            continue
-        batch.append((item, fp, clip.frames))
-        if len(batch) >= batch_size:
-            yield embed_batch(embedder, batch, fail, progress)
+    videos: dict[object, _Video] = {}
+    batch: list[tuple[_Video, Window]] = []
+    for part in decoded:
+        video = videos.setdefault(part.key, _Video(*by_id[part.key], windows=[]))
+        if part.error is not None:
+            video.failed = True
+            fail(failure_of(video.item.path, "decode", part.error))
+        batch += [(video, w) for w in part.windows]
+        if part.final:
+            video.decoded = True
+            video.duration = part.info.duration if part.info else 0.0
+        if len(batch) >= batch_size or part.final:  # a finished video is stored without waiting for others
+            embed_batch(embedder, batch, fail)
             batch = []
-    if batch:
-        yield embed_batch(embedder, batch, fail, progress)
+        done = [v for v in videos.values() if v.decoded]
+        for v in done:
+            del videos[v.item.id]
+        progress(len(done))
+        complete = [Embedded(v.item, v.windows, v.fingerprint, v.duration) for v in done if not v.failed]
+        if complete:
+            yield complete
 
 
-def embed_batch(embedder: ClipEmbedder, batch, fail: Fail, progress: Callable[[int], None]) -> list[Embedded]:
+def embed_batch(embedder: ClipEmbedder, batch: list[tuple[_Video, Window]], fail: Fail) -> None:
+    """Embeds windows of several videos in one pass, appending each to its video; one bad window must not
+    sink its batch: it is retried window by window, and fails its own video only."""
+    batch = [(video, window) for video, window in batch if not video.failed]
+    if not batch:
+        return
     try:
-        embeddings = embedder.embed_batch([frames for _, _, frames in batch])
-    except Exception:  # noqa: BLE001 - one bad clip must not sink its batch: retry clip by clip
+        embeddings: list[Embedding | None] = embedder.embed_batch([w.frames for _, w in batch])
+    except Exception:  # noqa: BLE001 - retried one by one below
         embeddings = []
-        for item, _, frames in batch:
+        for video, window in batch:
             try:
-                embeddings.append(embedder.embed(frames))
+                embeddings.append(None if video.failed else embedder.embed(window.frames))
             except Exception as single:  # noqa: BLE001 - reported, the run goes on
                 embeddings.append(None)
-                fail(failure_of(item.path, "embed", single))
-    progress(len(batch))
-    return [Embedded(item, emb, fp) for (item, fp, _), emb in zip(batch, embeddings) if emb is not None]
+                video.failed = True
+                fail(failure_of(video.item.path, "embed", single))
+    for (video, window), embedding in zip(batch, embeddings):
+        if embedding is not None:
+            video.windows.append(TimedEmbedding(window.start, window.end, embedding))
 
 
 def store_batch(collection: Collection, rows: list[Embedded], report: IndexReport, fail: Fail) -> None:
@@ -148,8 +185,9 @@ def add_embedded(collection: Collection, model: ModelInfo, batches: Iterable[lis
                  insert_batch: int, fail: Fail) -> None:
     """Stores embedded videos in bulk, creating the collection (and fitting its projection) if needed.
 
-    A projection fitted on the library (centring, PCA) is fitted on the first `fit_size` videos; only those
-    wait, then everything streams: a killed first index loses at most what had not been stored yet.
+    A projection fitted on the library (centring, PCA) is fitted on the segments of the first `fit_size`
+    videos; only those wait, then everything streams: a killed first index loses at most what had not been
+    stored yet. A write holds at most `insert_batch` videos or about SEGMENTS_PER_INSERT segments.
     """
     if not collection.exists():
         batches, fit_size, pending = iter(batches), collection.fit_size(), []
@@ -159,12 +197,12 @@ def add_embedded(collection: Collection, model: ModelInfo, batches: Iterable[lis
                 break
         if not pending and fit_size:
             return
-        collection.create(model, np.stack([e.embedding.vector for e in pending]) if fit_size else None)
+        collection.create(model, pending if fit_size else None)
         batches = itertools.chain([pending], batches)
     buffer: list[Embedded] = []
     for batch in batches:
         buffer.extend(batch)
-        if len(buffer) >= insert_batch:
+        if len(buffer) >= insert_batch or sum(len(e.windows) for e in buffer) >= SEGMENTS_PER_INSERT:
             store_batch(collection, buffer, report, fail)
             buffer = []
     store_batch(collection, buffer, report, fail)

@@ -26,6 +26,15 @@ class Embedding:
     logits: np.ndarray
 
 
+@dataclass
+class TimedEmbedding:
+    """The embedding of one window of a video and where the window lies (seconds from the video's start)."""
+
+    start: float
+    end: float
+    embedding: Embedding
+
+
 def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
     """T×H×W×3 uint8 (or a batch B×T×H×W×3) -> B×3×T×H×W float32 in [-1, 1]."""
     x = torch.from_numpy(np.ascontiguousarray(frames))

@@ -5,22 +5,24 @@ from __future__ import annotations
 import re
 
 from .base import (
-    INDEX_TYPES, MAX_K, CollectionSpec, Hit, IndexConfig, IndexConfigError, Listing, StoreError, StoreLockedError, VectorStore, VideoEntry, check_k,
+    INDEX_TYPES, MAX_K, CollectionSpec, Hit, IndexConfig, IndexConfigError, Listing, Segment, SegmentHit, StoreError,
+    StoreLockedError, VectorStore, VideoEntry, check_k, segment_ids,
 )
 
 __all__ = [
-    "INDEX_TYPES", "MAX_K", "CollectionSpec", "Hit", "IndexConfig", "IndexConfigError", "Listing", "StoreError", "StoreLockedError", "VectorStore", "VideoEntry",
-    "check_collection_name", "check_k", "open_store",
+    "INDEX_TYPES", "MAX_K", "CollectionSpec", "Hit", "IndexConfig", "IndexConfigError", "Listing", "Segment", "SegmentHit",
+    "StoreError", "StoreLockedError", "VectorStore", "VideoEntry", "check_collection_name", "check_k", "open_store",
+    "segment_ids",
 ]
 
 
-COLLECTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
+COLLECTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,229}")  # + "__segments" stays within Milvus' 255
 
 
 def check_collection_name(name: str) -> str:
     """Milvus' rule for collection names (letters, digits, underscores; not starting with a digit), for all."""
     if not isinstance(name, str) or not COLLECTION_NAME.fullmatch(name):
-        raise StoreError(f"collection name {name!r}: use 1-255 letters, digits and underscores, "
+        raise StoreError(f"collection name {name!r}: use 1-230 letters, digits and underscores, "
                          f"not starting with a digit")
     return name
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 
@@ -80,8 +81,18 @@ class IndexConfig:
 
 
 @dataclass
+class Segment:
+    """One window of a video as stored: where it lies (seconds) and its vector."""
+
+    start: float
+    end: float
+    vector: np.ndarray
+
+
+@dataclass
 class VideoEntry:
-    """One video as stored: its vector (already reduced and normalised) and what describes it."""
+    """One video as stored: its whole-video vector (the normalised mean of its segments' vectors), what
+    describes it, and (when written) its segments. Reading a video back leaves `segments` empty."""
 
     id: int
     path: str
@@ -89,6 +100,24 @@ class VideoEntry:
     vector: np.ndarray
     tags: list[Tag] = field(default_factory=list)  # the model's top classes, best first
     fingerprint: str = ""
+    duration: float = 0.0
+    segments: list[Segment] = field(default_factory=list)
+
+
+def segment_ids(video_id: int, count: int) -> list[int]:
+    """Stable 63-bit ids for a video's segments: re-writing a video after a crash hits the same rows."""
+    return [int.from_bytes(hashlib.blake2b(f"{video_id}:{i}".encode(), digest_size=8).digest(), "big") >> 1
+            for i in range(count)]
+
+
+@dataclass
+class SegmentHit:
+    """A segment found by a search: its video (not yet checked to be complete) and where it lies."""
+
+    video_id: int
+    start: float
+    end: float
+    distance: float
 
 
 @dataclass(frozen=True)
@@ -128,7 +157,12 @@ class CollectionSpec:
 
 
 class VectorStore(ABC):
-    """A named collection of VideoEntry rows searchable by vector. Backends: see `store.open_store`."""
+    """A named collection of videos and their segments, both searchable by vector. Backends: `open_store`.
+
+    Writing a video replaces it whole: its old row goes first, then its old segments, then the new segments
+    are written and its row last. A video row is the mark of a complete video: segments without one (a run
+    killed part-way) are never returned as a video, and the next write of that video replaces them.
+    """
 
     kind: str
     location: str
@@ -151,10 +185,19 @@ class VectorStore(ABC):
     def spec(self) -> CollectionSpec: ...
 
     @abstractmethod
-    def upsert(self, entries: list[VideoEntry]) -> None: ...
+    def upsert(self, entries: list[VideoEntry]) -> None:
+        """Writes videos with their segments, each replacing any earlier version of it whole."""
 
     @abstractmethod
-    def search(self, vectors: np.ndarray, k: int) -> list[list[Hit]]: ...
+    def search(self, vectors: np.ndarray, k: int) -> list[list[Hit]]:
+        """The k nearest whole-video vectors to each query vector."""
+
+    @abstractmethod
+    def search_segments(self, vectors: np.ndarray, k: int) -> list[list[SegmentHit]]:
+        """The k nearest segments to each query vector (their videos may be incomplete: check with `get`)."""
+
+    @abstractmethod
+    def count_segments(self) -> int: ...
 
     @abstractmethod
     def get(self, ids: list[int]) -> list[VideoEntry]: ...
@@ -164,7 +207,8 @@ class VectorStore(ABC):
         """id -> Listing of every row."""
 
     @abstractmethod
-    def delete(self, ids: list[int]) -> int: ...
+    def delete(self, ids: list[int]) -> int:
+        """Removes videos and all their segments; returns how many videos were there."""
 
     @abstractmethod
     def count(self) -> int: ...

@@ -7,12 +7,36 @@ dependency-free store for small libraries and notebooks.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from ..tags import Tag
-from .base import CollectionSpec, Hit, Listing, StoreError, VectorStore, VideoEntry
+from .base import CollectionSpec, Hit, Listing, Segment, SegmentHit, StoreError, VectorStore, VideoEntry
+
+
+def nearest(matrix: np.ndarray, norms: np.ndarray, queries: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(row indices, squared L2 distances) of the k nearest rows to each query, ties broken by row order."""
+    queries = np.asarray(queries, dtype=np.float64)
+    if not len(matrix):
+        return [(np.zeros(0, int), np.zeros(0)) for _ in queries]
+    # |q - m|^2 = |q|^2 + |m|^2 - 2 q.m, in float64 so near-ties order the same as an exact search
+    distances = np.maximum((queries ** 2).sum(1)[:, None] + norms[None] - 2.0 * (queries @ matrix.T), 0.0)
+    found = []
+    for row in distances:
+        top = np.argpartition(row, min(k, len(row) - 1))[:k] if len(row) > k else np.arange(len(row))
+        order = top[np.lexsort((top, row[top]))]
+        found.append((order, row[order]))
+    return found
+
+
+class _Matrix:
+    """Rows stacked for search, rebuilt after writes only (stacking 20k rows per query would dominate)."""
+
+    def __init__(self, vectors: list[np.ndarray], dim: int):
+        self.matrix = np.stack(vectors).astype(np.float64) if vectors else np.zeros((0, dim))
+        self.norms = (self.matrix ** 2).sum(1)
 
 
 class BruteForceStore(VectorStore):
@@ -22,8 +46,10 @@ class BruteForceStore(VectorStore):
         self.location, self.collection = db, collection
         self.file = None if db.startswith("memory://") else Path(db)
         self._spec: CollectionSpec | None = None
-        self.rows: dict[int, VideoEntry] = {}
-        self._cache: tuple | None = None
+        self.rows: dict[int, VideoEntry] = {}  # id -> video row (segments kept apart, below)
+        self.segments: dict[int, list] = {}  # video id -> its Segments (also for videos without a row yet)
+        self._videos: tuple[list[VideoEntry], _Matrix] | None = None
+        self._segments: tuple[list[tuple[int, object]], _Matrix] | None = None
         if self.file and self.file.exists():
             self._load()
 
@@ -34,36 +60,48 @@ class BruteForceStore(VectorStore):
             self._spec = CollectionSpec.from_json(json.loads(str(data[f"{self.collection}.spec"])))
             records = json.loads(str(data[f"{self.collection}.rows"]))
             vectors = data[f"{self.collection}.vectors"]
+            spans = json.loads(str(data[f"{self.collection}.segment_rows"]))
+            segment_vectors = data[f"{self.collection}.segment_vectors"]
         self.rows = {r["id"]: VideoEntry(vector=v, **{**r, "tags": [Tag.from_json(t) for t in r["tags"]]})
                      for r, v in zip(records, vectors)}
-        self._cache = None
+        self.segments = {}
+        for (video_id, start, end), v in zip(spans, segment_vectors):
+            self.segments.setdefault(video_id, []).append(Segment(start, end, v))
+        self._changed()
+
+    def _changed(self) -> None:
+        self._videos = self._segments = None
 
     def flush(self) -> None:
         if self.file is None or self._spec is None:
             return
         rows = list(self.rows.values())
-        records = [{"id": e.id, "path": e.path, "label": e.label, "tags": [t.to_json() for t in e.tags], "fingerprint": e.fingerprint} for e in rows]
-        vectors = np.stack([e.vector for e in rows]) if rows else np.zeros((0, self._spec.dim), np.float32)
+        records = [{"id": e.id, "path": e.path, "label": e.label, "tags": [t.to_json() for t in e.tags],
+                    "fingerprint": e.fingerprint, "duration": e.duration} for e in rows]
+        spans = [(i, s.start, s.end) for i, segments in self.segments.items() for s in segments]
+        dim = self._spec.dim
+        stack = lambda vs: np.stack(vs).astype(np.float32) if vs else np.zeros((0, dim), np.float32)  # noqa: E731
         self.file.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.file.with_suffix(".tmp.npz")
-        np.savez(
-            tmp,
-            **{
-                f"{self.collection}.spec": json.dumps(self._spec.to_json()),
-                f"{self.collection}.rows": json.dumps(records),
-                f"{self.collection}.vectors": vectors,
-            },
-        )
+        np.savez(tmp, **{
+            f"{self.collection}.spec": json.dumps(self._spec.to_json()),
+            f"{self.collection}.rows": json.dumps(records),
+            f"{self.collection}.vectors": stack([e.vector for e in rows]),
+            f"{self.collection}.segment_rows": json.dumps(spans),
+            f"{self.collection}.segment_vectors": stack([s.vector for ss in self.segments.values() for s in ss]),
+        })
         tmp.replace(self.file)
 
     def exists(self) -> bool:
         return self._spec is not None
 
     def create(self, spec: CollectionSpec) -> None:
-        self._spec, self.rows, self._cache = spec, {}, None
+        self._spec, self.rows, self.segments = spec, {}, {}
+        self._changed()
 
     def drop(self) -> None:
-        self._spec, self.rows, self._cache = None, {}, None
+        self._spec, self.rows, self.segments = None, {}, {}
+        self._changed()
         if self.file and self.file.exists():
             self.file.unlink()
 
@@ -72,37 +110,45 @@ class BruteForceStore(VectorStore):
             raise StoreError(f"no collection {self.collection!r} in {self.location}: index some videos first")
         return self._spec
 
-    def upsert(self, entries: list[VideoEntry]) -> None:
+    def _vector(self, vector) -> np.ndarray:
         dim = self.spec().dim
-        for e in entries:
-            vector = np.asarray(e.vector, dtype=np.float32)
-            if vector.shape != (dim,):
-                raise StoreError(f"vector of shape {vector.shape} for a collection of dimension {dim}")
-            self.rows[int(e.id)] = VideoEntry(int(e.id), e.path, e.label, vector, list(e.tags), e.fingerprint)
-        self._cache = None
+        vector = np.asarray(vector, dtype=np.float32)
+        if vector.shape != (dim,):
+            raise StoreError(f"vector of shape {vector.shape} for a collection of dimension {dim}")
+        return vector
 
-    def _matrix(self) -> tuple[list[VideoEntry], np.ndarray]:
-        if self._cache is None:  # rebuilt after writes only: stacking 20k rows per query would dominate
+    def upsert(self, entries: list[VideoEntry]) -> None:
+        for e in entries:  # checked first: a bad vector writes nothing
+            self._vector(e.vector)
+            for s in e.segments:
+                self._vector(s.vector)
+        for e in entries:
+            video_id = int(e.id)
+            self.segments[video_id] = [replace(s, vector=self._vector(s.vector)) for s in e.segments]
+            self.rows[video_id] = replace(e, id=video_id, vector=self._vector(e.vector), tags=list(e.tags), segments=[])
+        self._changed()
+
+    def _video_matrix(self) -> tuple[list[VideoEntry], _Matrix]:
+        if self._videos is None:
             rows = list(self.rows.values())
-            matrix = np.stack([e.vector for e in rows]) if rows else np.zeros((0, self.spec().dim), np.float32)
-            self._cache = (rows, matrix, (matrix.astype(np.float64) ** 2).sum(1))
-        return self._cache[:2]
+            self._videos = (rows, _Matrix([e.vector for e in rows], self.spec().dim))
+        return self._videos
+
+    def _segment_matrix(self):
+        if self._segments is None:
+            spans = [(i, s) for i, segments in self.segments.items() for s in segments]
+            self._segments = (spans, _Matrix([s.vector for _, s in spans], self.spec().dim))
+        return self._segments
 
     def search(self, vectors: np.ndarray, k: int) -> list[list[Hit]]:
-        rows, matrix = self._matrix()
-        queries = np.asarray(vectors, dtype=np.float32)
-        if not rows:
-            return [[] for _ in queries]
-        # |q - m|^2 = |q|^2 + |m|^2 - 2 q.m, in float64 so near-ties order the same as an exact search
-        distances = (queries.astype(np.float64) ** 2).sum(1)[:, None] + self._cache[2][None] - 2.0 * (
-            queries.astype(np.float64) @ matrix.T.astype(np.float64))
-        distances = np.maximum(distances, 0.0)
-        results = []
-        for row in distances:
-            top = np.argpartition(row, min(k, len(row) - 1))[:k] if len(row) > k else np.arange(len(row))
-            order = top[np.lexsort((top, row[top]))]
-            results.append([Hit(rows[i].id, rows[i].path, rows[i].label, float(row[i])) for i in order])
-        return results
+        rows, m = self._video_matrix()
+        return [[Hit(rows[i].id, rows[i].path, rows[i].label, float(d)) for i, d in zip(order, dist)]
+                for order, dist in nearest(m.matrix, m.norms, vectors, k)]
+
+    def search_segments(self, vectors: np.ndarray, k: int) -> list[list[SegmentHit]]:
+        spans, m = self._segment_matrix()
+        return [[SegmentHit(spans[i][0], spans[i][1].start, spans[i][1].end, float(d)) for i, d in zip(order, dist)]
+                for order, dist in nearest(m.matrix, m.norms, vectors, k)]
 
     def get(self, ids: list[int]) -> list[VideoEntry]:
         return [self.rows[int(i)] for i in ids if int(i) in self.rows]
@@ -111,8 +157,13 @@ class BruteForceStore(VectorStore):
         return {i: Listing(e.path, e.label, e.fingerprint) for i, e in self.rows.items()}
 
     def delete(self, ids: list[int]) -> int:
-        self._cache = None
+        self._changed()
+        for i in ids:
+            self.segments.pop(int(i), None)
         return sum(self.rows.pop(int(i), None) is not None for i in ids)
 
     def count(self) -> int:
         return len(self.rows)
+
+    def count_segments(self) -> int:
+        return sum(len(s) for s in self.segments.values())

@@ -10,6 +10,10 @@ Traps handled here, each measured on this project's machines:
 - Milvus 2.3's JSON field takes objects only, so tags are stored as {"top": [...]};
 - Milvus 2.3 keeps a collection's properties across a restart only when they were given at creation
   (altered ones are lost): the spec is passed to `create_collection`.
+
+Two collections per library: NAME (one row per video: its metadata and whole-video vector) and
+NAME__segments (one row per window: video id, start, end, vector), written in the order the store contract
+gives so that a video is searchable only once complete.
 """
 
 from __future__ import annotations
@@ -25,13 +29,17 @@ import numpy as np
 from pymilvus import DataType, MilvusClient
 
 from ..tags import Tag
-from .base import INDEX_TYPES, CollectionSpec, Hit, Listing, StoreError, StoreLockedError, VectorStore, VideoEntry
+from .base import (
+    INDEX_TYPES, CollectionSpec, Hit, Listing, SegmentHit, StoreError, StoreLockedError, VectorStore, VideoEntry, segment_ids,
+)
 
 LITE_INDEX_TYPES = ("FLAT", "IVF_FLAT", "IVF_SQ8", "HNSW")  # what milvus-lite 3.2.2 builds (faiss)
 SERVER_INDEX_TYPES = INDEX_TYPES  # Milvus 2.3 also builds SCANN; IVF_PQ and DISKANN need settings we do not expose
 META_PROPERTY = "vidsearch.spec"
 PATH_MAX, LABEL_MAX = 4096, 512
-OUTPUT_FIELDS = ["id", "path", "label", "tags", "fingerprint"]
+OUTPUT_FIELDS = ["id", "path", "label", "tags", "fingerprint", "duration"]
+SEGMENTS_SUFFIX = "__segments"
+WRITE_ROWS = 1000  # rows per insert request: 4 MB of 1024-d vectors, far below gRPC's message limit
 LITE_GRPC_OPTIONS = {"grpc.keepalive_time_ms": 2**31 - 1, "grpc.keepalive_permit_without_calls": False}
 
 # (after importing pymilvus, whose logging config would reset these levels)
@@ -139,6 +147,7 @@ class MilvusStore(VectorStore):
 
     def __init__(self, db: str, collection: str = "videos", token: str | None = None):
         self.location, self.collection, self._token = db, collection, token
+        self.segments = collection + SEGMENTS_SUFFIX
         self.kind = "milvus-server" if is_server_uri(db) else "milvus-lite"
         self.index_types = SERVER_INDEX_TYPES if self.kind == "milvus-server" else LITE_INDEX_TYPES
         self._client: MilvusClient | None = None
@@ -157,9 +166,10 @@ class MilvusStore(VectorStore):
             if self.kind == "milvus-lite":
                 path = os.path.abspath(self.location)
                 _lite_users[path] = _lite_users.get(path, 0) + 1
-            if self._client.has_collection(self.collection):
-                with self._quiet():
-                    self._client.load_collection(self.collection)
+            with self._quiet():
+                for name in (self.collection, self.segments):
+                    if self._client.has_collection(name):
+                        self._client.load_collection(name)
         return self._client
 
     # -- lifecycle ---------------------------------------------------------------------------------------
@@ -168,15 +178,7 @@ class MilvusStore(VectorStore):
             return False
         return self.client.has_collection(self.collection)
 
-    def create(self, spec: CollectionSpec) -> None:
-        index = self.check_index(spec.index)
-        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
-        schema.add_field("id", DataType.INT64, is_primary=True)
-        schema.add_field("embedding", DataType.FLOAT_VECTOR, dim=spec.dim)
-        schema.add_field("path", DataType.VARCHAR, max_length=PATH_MAX)
-        schema.add_field("label", DataType.VARCHAR, max_length=LABEL_MAX)
-        schema.add_field("tags", DataType.JSON)
-        schema.add_field("fingerprint", DataType.VARCHAR, max_length=128)
+    def _index_params(self, index):
         params = self.client.prepare_index_params()
         params.add_index(
             field_name="embedding",
@@ -184,17 +186,41 @@ class MilvusStore(VectorStore):
             metric_type=index.metric,
             params={"params": index.build_params()},  # nested: Lite drops them otherwise
         )
+        return params
+
+    def create(self, spec: CollectionSpec) -> None:
+        index = self.check_index(spec.index)
+        segments = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+        segments.add_field("id", DataType.INT64, is_primary=True)
+        segments.add_field("embedding", DataType.FLOAT_VECTOR, dim=spec.dim)
+        segments.add_field("video_id", DataType.INT64)
+        segments.add_field("start", DataType.FLOAT)
+        segments.add_field("end", DataType.FLOAT)
+        videos = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+        videos.add_field("id", DataType.INT64, is_primary=True)
+        videos.add_field("embedding", DataType.FLOAT_VECTOR, dim=spec.dim)
+        videos.add_field("path", DataType.VARCHAR, max_length=PATH_MAX)
+        videos.add_field("label", DataType.VARCHAR, max_length=LABEL_MAX)
+        videos.add_field("tags", DataType.JSON)
+        videos.add_field("fingerprint", DataType.VARCHAR, max_length=128)
+        videos.add_field("duration", DataType.FLOAT)
         with self._quiet():
-            # the spec goes in at creation: Milvus 2.3 forgets properties altered later when it restarts
+            self.client.create_collection(self.segments, schema=segments, index_params=self._index_params(index),
+                                          consistency_level="Strong")
+            # the spec goes in at creation: Milvus 2.3 forgets properties altered later when it restarts;
+            # the videos collection is made last: it is what `exists` asks for
             self.client.create_collection(
-                self.collection, schema=schema, index_params=params, consistency_level="Strong",
+                self.collection, schema=videos, index_params=self._index_params(index), consistency_level="Strong",
                 properties={META_PROPERTY: json.dumps(spec.to_json())},
             )
         self._spec = spec
 
     def drop(self) -> None:
-        if self.exists():
-            self.client.drop_collection(self.collection)
+        if self._client is None and self.kind == "milvus-lite" and not os.path.exists(self.location):
+            return
+        for name in (self.collection, self.segments):
+            if self.client.has_collection(name):
+                self.client.drop_collection(name)
         self._spec = None
 
     def close(self) -> None:
@@ -218,10 +244,24 @@ class MilvusStore(VectorStore):
         return self._spec
 
     # -- rows ----------------------------------------------------------------------------------------------
+    def _write(self, collection: str, rows: list[dict]) -> None:
+        with self._quiet():
+            for i in range(0, len(rows), WRITE_ROWS):
+                self.client.upsert(collection, rows[i : i + WRITE_ROWS])
+
     def upsert(self, entries: list[VideoEntry]) -> None:
         if not entries:
             return
-        rows = [
+        ids = [int(e.id) for e in entries]
+        with self._quiet():
+            self.client.delete(self.collection, ids=ids)  # no longer complete: never searchable half-written
+            self.client.delete(self.segments, filter=f"video_id in {ids}")
+        self._write(self.segments, [
+            {"id": sid, "embedding": np.asarray(s.vector, dtype=np.float32).tolist(), "video_id": int(e.id),
+             "start": float(s.start), "end": float(s.end)}
+            for e in entries for sid, s in zip(segment_ids(e.id, len(e.segments)), e.segments)
+        ])
+        self._write(self.collection, [
             {
                 "id": int(e.id),
                 "embedding": np.asarray(e.vector, dtype=np.float32).tolist(),
@@ -229,47 +269,45 @@ class MilvusStore(VectorStore):
                 "label": e.label[:LABEL_MAX],
                 "tags": {"top": [t.to_json() for t in e.tags]},
                 "fingerprint": e.fingerprint,
+                "duration": float(e.duration),
             }
             for e in entries
-        ]
-        with self._quiet():
-            self.client.upsert(self.collection, rows)
+        ])
 
     def flush(self, timeout: float = 120.0) -> None:
         """Seals what was written and waits until the index covers every row (a server indexes lazily)."""
-        with self._quiet():
-            self.client.flush(self.collection)
         deadline = time.monotonic() + timeout
-        total = self.count()
-        while time.monotonic() < deadline:
-            info = self.client.describe_index(self.collection, "embedding")
-            if info.get("indexed_rows", 0) >= total and info.get("pending_index_rows", 0) == 0:
-                return
-            time.sleep(0.5)
-        raise StoreError(f"index of {self.collection!r} did not cover all {total} rows within {timeout:.0f} s")
+        for name, total in ((self.segments, self.count_segments), (self.collection, self.count)):
+            with self._quiet():
+                self.client.flush(name)
+            total = total()
+            while True:
+                info = self.client.describe_index(name, "embedding")
+                if info.get("indexed_rows", 0) >= total and info.get("pending_index_rows", 0) == 0:
+                    break
+                if time.monotonic() > deadline:
+                    raise StoreError(f"index of {name!r} did not cover all {total} rows within {timeout:.0f} s")
+                time.sleep(0.5)
 
-    def search(self, vectors: np.ndarray, k: int) -> list[list[Hit]]:
+    def _search(self, collection: str, vectors: np.ndarray, k: int, fields: list[str]) -> list[list[dict]]:
         spec = self.spec()
-        result = self.client.search(
-            self.collection,
+        return self.client.search(
+            collection,
             data=np.asarray(vectors, dtype=np.float32).tolist(),
             limit=k,
             anns_field="embedding",
-            output_fields=["path", "label"],
+            output_fields=fields,
             search_params={"metric_type": spec.index.metric, "params": spec.index.search_params(k)},
         )
-        return [
-            [
-                Hit(
-                    id=int(h["id"]),
-                    path=h["entity"]["path"],
-                    label=h["entity"]["label"],
-                    distance=float(h["distance"]),
-                )
-                for h in hits
-            ]
-            for hits in result
-        ]
+
+    def search(self, vectors: np.ndarray, k: int) -> list[list[Hit]]:
+        return [[Hit(int(h["id"]), h["entity"]["path"], h["entity"]["label"], float(h["distance"])) for h in hits]
+                for hits in self._search(self.collection, vectors, k, ["path", "label"])]
+
+    def search_segments(self, vectors: np.ndarray, k: int) -> list[list[SegmentHit]]:
+        return [[SegmentHit(int(h["entity"]["video_id"]), float(h["entity"]["start"]), float(h["entity"]["end"]),
+                            float(h["distance"])) for h in hits]
+                for hits in self._search(self.segments, vectors, k, ["video_id", "start", "end"])]
 
     def get(self, ids: list[int]) -> list[VideoEntry]:
         if not ids:
@@ -283,6 +321,7 @@ class MilvusStore(VectorStore):
                 vector=np.asarray(r["embedding"], dtype=np.float32),
                 tags=[Tag.from_json(t) for t in (r.get("tags") or {}).get("top", [])],
                 fingerprint=r.get("fingerprint", ""),
+                duration=float(r.get("duration") or 0.0),
             )
             for r in rows
         ]
@@ -302,13 +341,21 @@ class MilvusStore(VectorStore):
         return found
 
     def delete(self, ids: list[int]) -> int:
+        ids = [int(i) for i in ids]
         present = [e.id for e in self.get(ids)]
-        if present:
-            self.client.delete(self.collection, ids=present)
+        if ids:
+            self.client.delete(self.collection, ids=ids)
+            self.client.delete(self.segments, filter=f"video_id in {ids}")  # and any left by a killed run
         return len(present)
 
-    def count(self) -> int:
+    def _count(self, collection: str) -> int:
         if not self.exists():
             return 0
-        rows = self.client.query(self.collection, filter="", output_fields=["count(*)"])
+        rows = self.client.query(collection, filter="", output_fields=["count(*)"])
         return int(rows[0]["count(*)"])
+
+    def count(self) -> int:
+        return self._count(self.collection)
+
+    def count_segments(self) -> int:
+        return self._count(self.segments) if self.client.has_collection(self.segments) else 0

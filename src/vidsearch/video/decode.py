@@ -24,9 +24,13 @@ MAX_FRAMES = 512  # 32 clips' worth of I3D input: more is a typo, not a setting
 
 @dataclass(frozen=True)
 class DecodeOptions:
-    """How a video becomes frames. `num_frames` is the sampling density (see README for why 16)."""
+    """How a video becomes frames. `num_frames` frames make one window (one vector); a video longer than a
+    window is cut into windows of `num_frames` frames sampled at `window_fps`, one every `stride` seconds
+    (`stride` 0: one window spread over the whole video, the tutorial's one vector per video). README: why."""
 
     num_frames: int = 16
+    window_fps: float = 8.0  # frames per second inside a window: 16 frames = a 2-s window
+    stride: float = 0.5  # seconds between window starts; 0 = whole-video mode
     size: int = 224  # centre crop
     short_side: int = 256  # resize before cropping (the model's training recipe)
     seek_min_seconds: float = 20.0  # shorter files decode straight through (seeking costs more there)
@@ -42,11 +46,31 @@ class DecodeOptions:
         for name, value, low, high in limits:
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise ValueError(f"{name} must be an integer from {low} to {high}, not {value!r}")
+        if not (0.25 <= self.window_fps <= 60 and (self.stride == 0 or 1 / self.window_fps <= self.stride <= 3600)):
+            raise ValueError(f"window fps must be from 0.25 to 60 and the stride 0 (whole videos) or from one "
+                             f"frame interval to 3600 s, not {self.window_fps!r} / {self.stride!r}")
         if not self.max_pixels >= 1 or not self.max_seconds > 0 or not self.seek_min_seconds >= 0:
             raise ValueError("max_pixels and max_seconds must be positive")
 
     def with_threads(self, threads: int) -> "DecodeOptions":
         return replace(self, threads=threads)
+
+    @property
+    def segmented(self) -> bool:
+        return self.stride > 0
+
+    @property
+    def window_seconds(self) -> float:
+        """How long one window lasts; shorter videos are one window spread over the whole video."""
+        return self.num_frames / self.window_fps
+
+    @property
+    def stride_frames(self) -> int:
+        """Sampled frames between window starts (the stride, rounded to the sampling grid)."""
+        return max(1, round(self.stride * self.window_fps))
+
+    def segment_params(self) -> dict:
+        return {"frames": self.num_frames, "fps": self.window_fps, "stride": self.stride}
 
 
 @dataclass
@@ -167,6 +191,54 @@ def _decode_seeking(container, stream, targets: np.ndarray) -> tuple[list, list[
     return chosen, times, True
 
 
+@dataclass
+class Probe:
+    """What the demux pass learnt of an opened video, before any frame is decoded."""
+
+    width: int
+    height: int
+    declared: float  # the container's duration
+    packets: _Packets
+    frame_step: float
+
+    @property
+    def start(self) -> float:
+        return self.packets.times[0]
+
+    @property
+    def end(self) -> float:
+        return self.packets.times[-1]
+
+    @property
+    def span(self) -> float:
+        """Seconds the video lasts, its last frame included."""
+        return self.end - self.start + self.frame_step
+
+    @property
+    def fps(self) -> float:
+        return 1 / self.frame_step
+
+
+def probe(path: Path, container, stream, options: DecodeOptions) -> Probe:
+    """Guardrails and the demux pass; raises VideoDecodeError for a video that must not be decoded."""
+    width, height = stream.codec_context.width, stream.codec_context.height
+    if width * height > options.max_pixels:
+        raise VideoDecodeError(path, "too_large", f"{width}x{height} exceeds {options.max_pixels} pixels")
+    declared = float(stream.duration * stream.time_base) if stream.duration else (
+        container.duration / av.time_base if container.duration else 0.0
+    )
+    if declared > options.max_seconds:
+        raise VideoDecodeError(path, "too_long", f"{declared:.0f} s exceeds {options.max_seconds:.0f} s")
+    packets = _packet_times(container, stream)
+    if not packets.times:
+        raise VideoDecodeError(path, "no_frames", "no video packets")
+    found = Probe(width, height, declared, packets, 1 / float(stream.average_rate or 25))
+    coverage = found.span / declared if declared > 0 else 1.0
+    if coverage < options.min_truncated_fraction:
+        raise VideoDecodeError(path, "truncated", f"only {found.span:.2f} s of {declared:.2f} s present")
+    return found
+
+
 def decode_clip(path: str | os.PathLike, options: DecodeOptions = DecodeOptions()) -> Clip:
     """`options.num_frames` frames evenly spread over the video, ready for the model.
 
@@ -178,22 +250,10 @@ def decode_clip(path: str | os.PathLike, options: DecodeOptions = DecodeOptions(
     path = Path(path)
     container, stream = _open(path, options.threads)
     try:
-        width, height = stream.codec_context.width, stream.codec_context.height
-        if width * height > options.max_pixels:
-            raise VideoDecodeError(path, "too_large", f"{width}x{height} exceeds {options.max_pixels} pixels")
-        declared = float(stream.duration * stream.time_base) if stream.duration else (
-            container.duration / av.time_base if container.duration else 0.0
-        )
-        if declared > options.max_seconds:
-            raise VideoDecodeError(path, "too_long", f"{declared:.0f} s exceeds {options.max_seconds:.0f} s")
-        packets = _packet_times(container, stream)
-        if not packets.times:
-            raise VideoDecodeError(path, "no_frames", "no video packets")
-        start, end = packets.times[0], packets.times[-1]
-        frame_step = 1 / float(stream.average_rate or 25)
-        coverage = (end - start + frame_step) / declared if declared > 0 else 1.0
-        if coverage < options.min_truncated_fraction:
-            raise VideoDecodeError(path, "truncated", f"only {end - start + frame_step:.2f} s of {declared:.2f} s present")
+        found = probe(path, container, stream, options)
+        packets, start, end, declared = found.packets, found.start, found.end, found.declared
+        width, height = found.width, found.height
+        coverage = found.span / declared if declared > 0 else 1.0
         cut_short = coverage < 0.9 or not packets.complete
         many_keys = len(packets.keyframes) >= 2 * options.num_frames
         seek = (end - start) >= options.seek_min_seconds and many_keys and packets.complete

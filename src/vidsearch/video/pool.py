@@ -1,8 +1,9 @@
-"""Decodes videos in worker processes, with a per-file timeout and bounded memory.
+"""Decodes videos into windows in worker processes, with a per-file timeout and bounded memory.
 
 Each worker has its own inbox of at most `prefetch` files, so the pool always knows which file a worker is
-on: a worker stuck past the timeout is killed, its file reported as a `timeout` failure, and a fresh worker
-takes its place. At most workers × prefetch files are in flight, whatever the library's size.
+on: a worker that makes no progress for the timeout is killed, its file reported as a `timeout` failure, and
+a fresh worker takes its place. Windows stream back in small parts as they are cut, and a worker may have at
+most CREDITS parts not yet taken by the parent: memory stays flat however long a video or large a library.
 
 Workers are `spawn`ed (never `fork`: the parent holds gRPC threads) as direct children, and each watches its
 parent: when the parent dies, even by SIGKILL, the worker exits at once (no orphans holding hundreds of MB).
@@ -16,20 +17,50 @@ import queue
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .decode import DecodeOptions, decode_clip
+from .decode import DecodeOptions
 from .errors import VideoDecodeError
+from .windows import VideoInfo, Window, WindowReader
+
+PART_WINDOWS = 4  # windows per message (about 2.4 MB each at 16 frames)
+CREDITS = 4  # parts a worker may have in flight before it waits for the parent
 
 
 @dataclass
 class Decoded:
+    """A part of one video's decoding: some of its windows, then (final) its info, or its error."""
+
     key: Any
     path: Path
-    frames: Any = None  # T×224×224×3 uint8 when decoding worked
+    windows: list[Window] = field(default_factory=list)
+    info: VideoInfo | None = None  # set on the final part of a video that decoded
     error: VideoDecodeError | None = None
+
+    @property
+    def final(self) -> bool:
+        return self.info is not None or self.error is not None
+
+
+def decode_parts(key: Any, path: Path, options: DecodeOptions) -> Iterator[Decoded]:
+    """One video as a stream of parts, the last one final; a decoding error ends it as a final part."""
+    reader = WindowReader(path, options)
+    part: list[Window] = []
+    try:
+        for window in reader:
+            part.append(window)
+            if len(part) >= PART_WINDOWS:
+                yield Decoded(key, Path(path), part)
+                part = []
+    except VideoDecodeError as e:
+        yield Decoded(key, Path(path), error=e)
+        return
+    except Exception as e:  # noqa: BLE001 - anything a decoder throws is that file's failure
+        yield Decoded(key, Path(path), error=VideoDecodeError(path, "not_video", f"{type(e).__name__}: {e}"))
+        return
+    yield Decoded(key, Path(path), part, info=reader.info)
 
 
 def exit_with_parent() -> None:
@@ -44,18 +75,14 @@ def exit_with_parent() -> None:
         threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _worker(worker_id: int, inbox, outbox, options: DecodeOptions) -> None:
+def _worker(worker_id: int, inbox, outbox, credits, options: DecodeOptions) -> None:
     exit_with_parent()
     while (task := inbox.get()) is not None:
         key, path = task
         outbox.put(("start", worker_id, key, time.monotonic()))
-        try:
-            frames, error = decode_clip(path, options).frames, None
-        except VideoDecodeError as e:
-            frames, error = None, e
-        except Exception as e:  # noqa: BLE001 - anything a decoder throws is that file's failure
-            frames, error = None, VideoDecodeError(path, "not_video", f"{type(e).__name__}: {e}")
-        outbox.put(("done", worker_id, key, Decoded(key, Path(path), frames, error)))
+        for part in decode_parts(key, path, options):
+            credits.acquire()  # released by the parent when it takes the part: bounded memory
+            outbox.put(("done" if part.final else "part", worker_id, key, part))
 
 
 class DecodePool:
@@ -64,13 +91,14 @@ class DecodePool:
         self._ctx = mp.get_context("spawn")  # the parent may hold gRPC threads (Milvus): never fork it
 
     def _start(self, worker_id: int, outbox) -> dict:
-        inbox = self._ctx.Queue()
-        process = self._ctx.Process(target=_worker, args=(worker_id, inbox, outbox, self.options), daemon=True)
+        inbox, credits = self._ctx.Queue(), self._ctx.Semaphore(CREDITS)
+        process = self._ctx.Process(target=_worker, args=(worker_id, inbox, outbox, credits, self.options), daemon=True)
         process.start()
-        return {"process": process, "inbox": inbox, "tasks": deque(), "started": None}
+        return {"process": process, "inbox": inbox, "credits": credits, "tasks": deque(), "started": None}
 
     def run(self, tasks: Iterable[tuple[Any, Path]]) -> Iterator[Decoded]:
-        """Yields one Decoded per task, in completion order."""
+        """Yields the parts of every task (a video's parts in order, videos interleaved), each video ending
+        with a final part."""
         outbox = self._ctx.Queue()
         pool = {i: self._start(i, outbox) for i in range(self.workers)}
         pending = iter(tasks)
@@ -91,6 +119,11 @@ class DecodePool:
                     continue  # a message from a worker that was replaced
                 if kind == "start":
                     worker["started"] = payload
+                    continue
+                worker["credits"].release()
+                if kind == "part":
+                    worker["started"] = time.monotonic()  # progress: the timeout counts from here
+                    yield payload
                     continue
                 worker["tasks"].popleft()
                 worker["started"] = None
@@ -125,7 +158,7 @@ class DecodePool:
             worker["process"].kill()
             worker["process"].join()
             reason = "timeout" if stuck else "crashed"
-            cause = f"decoding took over {self.timeout:g} s" if stuck else f"decoder exited ({worker['process'].exitcode})"
+            cause = f"no progress for over {self.timeout:g} s" if stuck else f"decoder exited ({worker['process'].exitcode})"
             yield Decoded(key, Path(path), error=VideoDecodeError(path, reason, cause))
             requeue = list(worker["tasks"])
             pool[worker_id] = self._start(worker_id, outbox)

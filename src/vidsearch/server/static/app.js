@@ -18,19 +18,49 @@ function fail(message) {
   show("error", true);
 }
 
+const clock = (s) => {
+  const m = Math.floor(s / 60), h = Math.floor(m / 60);
+  const sec = (s - m * 60).toFixed(1).padStart(4, "0");
+  return h ? `${h}:${String(m % 60).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
+};
+
+// Where in the video the query matched: a bar for the whole video, a mark for each matched interval.
+function timeline(hit) {
+  const bar = document.createElement("div");
+  bar.className = "timeline";
+  const duration = hit.duration || Math.max(...hit.segments.map((s) => s.end), 1);
+  hit.segments.forEach((s, i) => {
+    const mark = document.createElement("span");
+    mark.className = i ? "interval also" : "interval";
+    mark.style.left = `${(100 * s.start) / duration}%`;
+    mark.style.width = `${Math.max((100 * (s.end - s.start)) / duration, 2)}%`;
+    mark.title = `${clock(s.start)}–${clock(s.end)}`;
+    bar.append(mark);
+  });
+  return bar;
+}
+
 function card(hit, rank) {
   const li = document.createElement("li");
   li.className = "card";
   li.tabIndex = 0;
   li.dataset.id = hit.id;
+  const at = hit.segments.length ? hit.segments[0].start : 0;
+  li.dataset.start = at;
   li.innerHTML = `<img loading="lazy" alt=""><div class="meta"><span class="rank">#${rank}</span>
-    <div class="label"></div><div class="dist">distance ${hit.distance.toFixed(4)}</div></div>`;
+    <div class="label"></div><div class="when"></div><div class="dist">distance ${hit.distance.toFixed(4)}</div></div>`;
   li.querySelector("img").src = hit.preview_url;
   li.querySelector("img").alt = `preview of ${hit.label || hit.path}`;
   li.querySelector(".label").textContent = hit.label || hit.path.split("/").pop();
+  if (hit.segments.length) {
+    const s = hit.segments[0];
+    li.querySelector(".when").textContent = `match at ${clock(s.start)}–${clock(s.end)}`;
+    li.querySelector(".meta").insertBefore(timeline(hit), li.querySelector(".dist"));
+  }
   const play = () => {
-    $("player-video").src = hit.file_url;
-    $("player-caption").textContent = `${hit.label} — ${hit.path.split("/").pop()}`;
+    // the media fragment starts the player where the match lies
+    $("player-video").src = `${hit.file_url}#t=${at.toFixed(2)}`;
+    $("player-caption").textContent = `${hit.label} — ${hit.path.split("/").pop()} — from ${clock(at)}`;
     $("player").showModal();
     $("player-video").play().catch(() => {});
   };

@@ -1,0 +1,161 @@
+"""Segment search: the query's windows → nearest library segments → grouped by video → aligned in time.
+
+For each video, every segment hit proposes an offset (library time − query time). The offset chosen is the
+one that the query's windows agree on best: for each query window, the nearest of its hits within a
+tolerance of that offset, and when none is, the farthest distance retrieved for that window (a lower bound
+of its true distance). The mean over the query's windows is the video's distance: for a one-window query it
+is simply the best segment's distance. Consecutive query windows matching consecutive library windows at
+one offset is the temporal alignment of VCSL's temporal network, reduced to the one path a short excerpt has.
+The offset is then refined below the stride by fitting a parabola to the distances of the neighbouring
+windows. A video holding the excerpt several times yields several intervals, best first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .collection import Collection
+from .model import TimedEmbedding
+from .store import MAX_K, SegmentHit, VideoEntry
+
+MIN_CANDIDATES = 100  # segments fetched per query window, at least
+CANDIDATES_PER_RESULT = 10  # ... and this many per result asked for
+MISSING = 4.0  # the largest squared L2 distance between unit vectors
+MAX_PER_VIDEO = 100
+
+
+def check_per_video(per_video: int) -> int:
+    """Raises ValueError unless 1 <= per_video <= MAX_PER_VIDEO: checked before a query is decoded."""
+    if isinstance(per_video, bool) or not isinstance(per_video, int) or not 1 <= per_video <= MAX_PER_VIDEO:
+        raise ValueError(f"per_video must be an integer from 1 to {MAX_PER_VIDEO}, not {per_video!r}")
+    return per_video
+
+
+@dataclass
+class Interval:
+    """Where a match lies: seconds in the library video, seconds in the query, and how close it is."""
+
+    start: float
+    end: float
+    query_start: float
+    query_end: float
+    distance: float
+
+    def to_json(self) -> dict:
+        return {"start": round(self.start, 3), "end": round(self.end, 3), "query_start": round(self.query_start, 3),
+                "query_end": round(self.query_end, 3), "distance": self.distance}
+
+
+@dataclass
+class VideoMatch:
+    """One result: a library video, its distance to the query and where the query matches it."""
+
+    id: int
+    path: str
+    label: str
+    distance: float
+    duration: float = 0.0
+    segments: list[Interval] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "path": self.path, "label": self.label, "distance": self.distance,
+                "duration": round(self.duration, 3), "segments": [s.to_json() for s in self.segments]}
+
+
+@dataclass
+class _Hits:
+    """One video's segment hits as arrays: query window index, library start and end, distance."""
+
+    window: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    distance: np.ndarray
+
+
+def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video: int = 3) -> list[VideoMatch]:
+    """The k videos nearest to the query (its windows embedded), each with up to `per_video` intervals."""
+    vectors = collection.project(np.stack([w.embedding.vector for w in query]))
+    stride = float(collection.spec().meta["segments"]["stride"])
+    candidates = max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
+    while True:
+        hits = collection.store.search_segments(vectors, min(candidates, MAX_K))
+        by_video: dict[int, list[tuple[int, SegmentHit]]] = {}
+        for j, window_hits in enumerate(hits):
+            for hit in window_hits:
+                by_video.setdefault(hit.video_id, []).append((j, hit))
+        videos = {e.id: e for e in collection.store.get(list(by_video))}  # a video without a row is incomplete
+        exhausted = candidates >= MAX_K or all(len(h) < min(candidates, MAX_K) for h in hits)
+        if len(videos) >= k or exhausted:
+            break
+        candidates *= 4
+    floor = np.array([h[-1].distance if h else MISSING for h in hits])  # for windows a video did not match
+    starts = np.array([w.start for w in query])
+    ends = np.array([w.end for w in query])
+    matches = [_match(videos[v], _arrays(found), starts, ends, floor, stride, per_video)
+               for v, found in by_video.items() if v in videos]
+    matches.sort(key=lambda m: (m.distance, m.id))
+    return matches[:k]
+
+
+def _arrays(found: list[tuple[int, SegmentHit]]) -> _Hits:
+    return _Hits(np.array([j for j, _ in found]), np.array([h.start for _, h in found]),
+                 np.array([h.end for _, h in found]), np.array([h.distance for _, h in found]))
+
+
+def _match(video: VideoEntry, hits: _Hits, starts: np.ndarray, ends: np.ndarray, floor: np.ndarray,
+           stride: float, per_video: int) -> VideoMatch:
+    intervals: list[Interval] = []
+    remaining = np.ones(len(hits.distance), bool)
+    while remaining.any() and len(intervals) < per_video:
+        interval, used = _best_offset(video, hits, remaining, starts, ends, floor, stride)
+        intervals.append(interval)
+        remaining &= ~used
+    return VideoMatch(video.id, video.path, video.label, intervals[0].distance, video.duration, intervals)
+
+
+def _best_offset(video: VideoEntry, hits: _Hits, remaining: np.ndarray, starts, ends, floor, stride: float):
+    """The offset the query's windows agree on best among the remaining hits: (Interval, hits it used)."""
+    n = len(starts)
+    if stride <= 0:  # whole-video mode: one segment per video, the match is the whole video
+        i = int(np.flatnonzero(remaining)[np.argmin(hits.distance[remaining])])
+        score = float(np.mean([min(floor[j], hits.distance[i]) if j == hits.window[i] else floor[j] for j in range(n)]))
+        return Interval(float(hits.start[i]), float(hits.end[i]), float(starts[0]), float(ends[-1]), score), remaining.copy()
+    tolerance = 0.75 * stride
+    offsets = hits.start - starts[hits.window]
+    best = None
+    for anchor in np.unique(offsets[remaining]):
+        near = remaining & (np.abs(offsets - anchor) <= tolerance)
+        per_window = floor.copy()
+        np.minimum.at(per_window, hits.window[near], hits.distance[near])
+        score = float(per_window.mean())
+        if best is None or score < best[0] - 1e-9:
+            best = (score, anchor, near)
+    score, anchor, near = best
+    matched = np.unique(hits.window[near])
+    offset = anchor + _refine(hits, near, offsets, anchor, stride, floor)
+    first, last = int(matched.min()), int(matched.max())
+    start = float(np.clip(offset + starts[first], 0.0, max(video.duration, 0.0) or None))
+    end = float(min(offset + ends[last], video.duration or np.inf))
+    used = remaining & (np.abs(offsets - anchor) <= 2 * stride)  # the neighbours that refined it too
+    return Interval(start, max(end, start), float(starts[first]), float(ends[last]), score), used
+
+
+def _refine(hits: _Hits, near: np.ndarray, offsets: np.ndarray, anchor: float, stride: float, floor) -> float:
+    """Sub-stride correction of an offset: a parabola through the distances at anchor − stride, anchor and
+    anchor + stride, for the query window that matched best (a missing neighbour counts its floor)."""
+    i = int(np.flatnonzero(near)[np.argmin(hits.distance[near])])
+    j, centre = hits.window[i], hits.distance[i]
+    same = hits.window == j
+
+    def at(delta: float) -> float:
+        close = same & (np.abs(offsets - (offsets[i] + delta)) < stride / 4)
+        return float(hits.distance[close].min()) if close.any() else float(floor[j])
+
+    before, after = at(-stride), at(stride)
+    curvature = before - 2 * centre + after
+    if curvature <= 1e-12:
+        return float(offsets[i] - anchor)
+    shift = 0.5 * stride * (before - after) / curvature
+    return float(offsets[i] - anchor + np.clip(shift, -stride / 2, stride / 2))

@@ -1,0 +1,152 @@
+"""Cuts a video into windows as it decodes: W frames sampled at F fps, a window every S seconds.
+
+Nothing but the current window's frames is ever held: a two-hour 1080p file streams through in constant
+memory. Frames are chosen from packet timestamps (the frame nearest each sampling instant), like
+`decode_clip`. When the stride leaves a gap of several seconds between windows and a keyframe lies in it,
+the decoder seeks over the gap instead of decoding it. A video shorter than one window is one window of W
+frames spread over the whole video: exactly `decode_clip`, the tutorial's one vector per video.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import av
+import numpy as np
+
+from .decode import DecodeOptions, Probe, _frame_time, _open, decode_clip, probe
+from .errors import VideoDecodeError
+from .transform import to_model_frame
+
+SEEK_GAP_SECONDS = 3.0  # a gap shorter than this is cheaper to decode through than to seek over
+
+
+@dataclass
+class Window:
+    """One segment of a video: its frames (W×224×224×3 uint8) and where it lies, in seconds from the start."""
+
+    start: float
+    end: float
+    frames: np.ndarray
+
+
+@dataclass
+class VideoInfo:
+    """What is known of a decoded video once its windows are out."""
+
+    duration: float
+    fps: float
+    width: int
+    height: int
+    windows: int = 0
+    truncated: bool = False
+
+
+class WindowReader:
+    """`for window in WindowReader(path, options)`; `info` is complete once the iteration ends.
+
+    Raises VideoDecodeError (when opening, or during the iteration for a file that breaks too early)."""
+
+    def __init__(self, path: str | Path, options: DecodeOptions = DecodeOptions()):
+        self.path, self.options = Path(path), options
+        self.info: VideoInfo | None = None
+
+    def __iter__(self) -> Iterator[Window]:
+        options = self.options
+        container, stream = _open(self.path, options.threads)
+        try:
+            found = probe(self.path, container, stream, options)
+            self.info = VideoInfo(found.span, found.fps, found.width, found.height)
+            if not options.segmented or found.span < options.window_seconds:
+                container.close()
+                clip = decode_clip(self.path, options)
+                self.info.truncated, self.info.windows = clip.truncated, 1
+                yield Window(0.0, max(clip.duration + found.frame_step, found.frame_step), clip.frames)
+                return
+            yield from self._stream(container, stream, found)
+        except av.FFmpegError as e:
+            raise VideoDecodeError(self.path, "not_video", str(e)) from e
+        finally:
+            container.close()
+
+    def _stream(self, container, stream, found: Probe) -> Iterator[Window]:
+        options, info = self.options, self.info
+        w, step, rate = options.num_frames, options.stride_frames, options.window_fps
+        samples = int(np.ceil(found.span * rate - 1e-6))  # sampling instants n / rate < span: inside the video
+        count = (samples - w) // step + 1
+        if count < 1:  # rounding at the edge: one window of the first W instants
+            samples, count = w, 1
+        needed = sorted({n for k in range(count) for n in range(k * step, k * step + w)})
+        buffer: deque[tuple[int, np.ndarray]] = deque(maxlen=w)
+        window = 0
+        decoded_until = found.start
+        cursor = 0  # index into `needed`
+        previous: tuple[av.VideoFrame, float] | None = None
+        container.seek(0)  # back from the demux pass
+        restart = True
+        broken = False
+        while cursor < len(needed) and restart:
+            restart = False
+            try:
+                for frame in container.decode(stream):
+                    t = _frame_time(frame, decoded_until)
+                    decoded_until = max(decoded_until, t)
+                    while cursor < len(needed) and found.start + needed[cursor] / rate <= t:
+                        target = found.start + needed[cursor] / rate
+                        pick = frame
+                        if previous is not None and target - previous[1] < t - target:
+                            pick = previous[0]
+                        buffer.append((needed[cursor], to_model_frame(pick, options.short_side, options.size)))
+                        cursor += 1
+                        if buffer[0][0] == window * step and len(buffer) == w:
+                            yield self._window(buffer, window, rate)
+                            window += 1
+                    previous = (frame, t)
+                    if cursor < len(needed) and self._seek_over_gap(container, stream, found, t, needed[cursor] / rate):
+                        previous, restart = None, True
+                        break
+            except av.FFmpegError:
+                broken = True
+        # the last instants fall after the last frame's timestamp: they take that frame
+        while cursor < len(needed) and previous is not None and not broken:
+            buffer.append((needed[cursor], to_model_frame(previous[0], options.short_side, options.size)))
+            cursor += 1
+            if buffer[0][0] == window * step and len(buffer) == w:
+                yield self._window(buffer, window, rate)
+                window += 1
+        info.windows = window
+        if window < count:
+            done = decoded_until - found.start
+            if window == 0 or done / found.span < options.min_truncated_fraction:
+                raise VideoDecodeError(self.path, "truncated", f"only {done:.2f} s of {found.span:.2f} s decode")
+            info.truncated = True
+        info.truncated = info.truncated or not found.packets.complete
+
+    @staticmethod
+    def _window(buffer, index: int, rate: float) -> Window:
+        first = buffer[0][0]
+        return Window(first / rate, (first + len(buffer)) / rate, np.stack([f for _, f in buffer]))
+
+    @staticmethod
+    def _seek_over_gap(container, stream, found: Probe, now: float, next_needed: float) -> bool:
+        """Seeks to the keyframe before the next needed instant when it saves decoding a long gap."""
+        target = found.start + next_needed
+        if target - now < SEEK_GAP_SECONDS:
+            return False
+        keys = found.packets.keyframes
+        key = keys[bisect.bisect_right(keys, target) - 1] if keys and keys[0] <= target else None
+        if key is None or key <= now + 1.0:  # no keyframe worth jumping to
+            return False
+        container.seek(int(key / stream.time_base), stream=stream, backward=True, any_frame=False)
+        return True
+
+
+def read_windows(path: str | Path, options: DecodeOptions = DecodeOptions()) -> tuple[list[Window], VideoInfo]:
+    """Every window of a (short) video at once: queries and tests. Ingest streams with WindowReader."""
+    reader = WindowReader(path, options)
+    windows = list(reader)
+    return windows, reader.info
