@@ -43,8 +43,8 @@ def argv_strategy(places):
                            str(places / "no.sqlite"), ""])
     options = {
         "index": ["--frames", "--dim", "--reduce", "--seed", "--index-type", "--nlist", "--nprobe", "--insert-batch",
-                  "--decode-timeout", "--max-pixels", "--max-seconds", "--report"],
-        "search": ["-k"], "eval": ["-k"], "info": [], "remove": [],
+                  "--decode-timeout", "--max-pixels", "--max-seconds", "--report", "--window-fps", "--stride"],
+        "search": ["-k", "--per-video"], "eval": ["-k"], "info": [], "remove": [],
     }
 
     @st.composite

@@ -18,7 +18,7 @@ from .ingest import StrictModeError
 from .search import MAX_PER_VIDEO
 from .video import DecodeOptions, VideoDecodeError
 from .video.decode import MAX_FRAMES
-from . import __version__
+from .version import __version__
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 

@@ -124,11 +124,16 @@ def _best_offset(video: VideoEntry, hits: _Hits, remaining: np.ndarray, starts, 
         return Interval(float(hits.start[i]), float(hits.end[i]), float(starts[0]), float(ends[-1]), score), remaining.copy()
     tolerance = 0.75 * stride
     offsets = hits.start - starts[hits.window]
+    shorter = video.duration + tolerance < ends[-1] - starts[0]  # the query cannot lie wholly inside this video
     best = None
     for anchor in np.unique(offsets[remaining]):
         near = remaining & (np.abs(offsets - anchor) <= tolerance)
         per_window = floor.copy()
         np.minimum.at(per_window, hits.window[near], hits.distance[near])
+        if shorter:  # compared on the part of the query that overlaps the video at this offset
+            inside = (anchor + starts >= -tolerance) & (anchor + ends <= video.duration + tolerance)
+            inside[hits.window[near]] = True
+            per_window = per_window[inside]
         score = float(per_window.mean())
         if best is None or score < best[0] - 1e-9:
             best = (score, anchor, near)

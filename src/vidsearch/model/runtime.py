@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import __version__
+from ..version import __version__
 from .weights import find_checkpoint, load_i3d
 
 RUNTIMES = ("openvino", "torch")

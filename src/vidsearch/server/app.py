@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from .. import __version__
+from ..version import __version__
 from ..engine import VideoSearch
 from ..store import StoreError
 from ..video import VideoDecodeError

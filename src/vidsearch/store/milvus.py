@@ -151,6 +151,7 @@ class MilvusStore(VectorStore):
         self.kind = "milvus-server" if is_server_uri(db) else "milvus-lite"
         self.index_types = SERVER_INDEX_TYPES if self.kind == "milvus-server" else LITE_INDEX_TYPES
         self._client: MilvusClient | None = None
+        self._loaded = False
         self._spec: CollectionSpec | None = None
         self._quiet = contextlib.nullcontext if self.kind == "milvus-server" else native_stdout_to_stderr
         self._closed = False
@@ -166,17 +167,26 @@ class MilvusStore(VectorStore):
             if self.kind == "milvus-lite":
                 path = os.path.abspath(self.location)
                 _lite_users[path] = _lite_users.get(path, 0) + 1
+            self._load()
+        return self._client
+
+    def _load(self) -> None:
+        """Loads both collections once they exist (another process may create them after we connected)."""
+        if not self._loaded and self._client.has_collection(self.collection):
             with self._quiet():
-                for name in (self.collection, self.segments):
+                for name in (self.segments, self.collection):
                     if self._client.has_collection(name):
                         self._client.load_collection(name)
-        return self._client
+            self._loaded = True
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     def exists(self) -> bool:
         if self._client is None and self.kind == "milvus-lite" and not os.path.exists(self.location):
             return False
-        return self.client.has_collection(self.collection)
+        found = self.client.has_collection(self.collection)
+        if found:
+            self._load()
+        return found
 
     def _index_params(self, index):
         params = self.client.prepare_index_params()
@@ -213,7 +223,7 @@ class MilvusStore(VectorStore):
                 self.collection, schema=videos, index_params=self._index_params(index), consistency_level="Strong",
                 properties={META_PROPERTY: json.dumps(spec.to_json())},
             )
-        self._spec = spec
+        self._spec, self._loaded = spec, True
 
     def drop(self) -> None:
         if self._client is None and self.kind == "milvus-lite" and not os.path.exists(self.location):
@@ -221,7 +231,7 @@ class MilvusStore(VectorStore):
         for name in (self.collection, self.segments):
             if self.client.has_collection(name):
                 self.client.drop_collection(name)
-        self._spec = None
+        self._spec, self._loaded = None, False
 
     def close(self) -> None:
         if self._closed:
