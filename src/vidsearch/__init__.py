@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .version import __version__
-__all__ = ["IndexReport", "IngestConfig", "ReduceConfig", "SearchResult", "Settings", "VideoSearch"]
+__all__ = ["__version__", "IndexReport", "IngestConfig", "ReduceConfig", "SearchResult", "Settings", "VideoSearch"]
 
 if TYPE_CHECKING:
     from .config import IngestConfig, ReduceConfig, Settings

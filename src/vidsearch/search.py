@@ -4,7 +4,8 @@ For each video, every segment hit proposes an offset (library time − query tim
 one that the query's windows agree on best: for each query window, the nearest of its hits within a
 tolerance of that offset, and when none is, the farthest distance retrieved for that window (a lower bound
 of its true distance). The mean over the query's windows is the video's distance: for a one-window query it
-is simply the best segment's distance. Consecutive query windows matching consecutive library windows at
+is simply the best segment's distance; a video shorter than the query is compared on the windows that overlap
+it at that offset. Consecutive query windows matching consecutive library windows at
 one offset is the temporal alignment of VCSL's temporal network, reduced to the one path a short excerpt has.
 The offset is then refined below the stride by fitting a parabola to the distances of the neighbouring
 windows. A video holding the excerpt several times yields several intervals, best first.
@@ -85,7 +86,7 @@ def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video:
         for j, window_hits in enumerate(hits):
             for hit in window_hits:
                 by_video.setdefault(hit.video_id, []).append((j, hit))
-        videos = {e.id: e for e in collection.store.get(list(by_video))}  # a video without a row is incomplete
+        videos = {e.id: e for e in collection.store.get(list(by_video), vectors=False)}  # no row: incomplete
         exhausted = candidates >= MAX_K or all(len(h) < min(candidates, MAX_K) for h in hits)
         if len(videos) >= k or exhausted:
             break

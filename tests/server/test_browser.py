@@ -127,7 +127,7 @@ def test_an_excerpt_shows_where_it_matched_and_plays_from_there(served, browser,
     from vidsearch.datasets.synthetic import render_long
     from vidsearch.video.encode import write_video
 
-    url, film = served[0], served[4]
+    url = served[0]
     frames = list(render_long(7, 40.0, fps=12.0))
     query = write_video(tmp_path / "excerpt.mp4", frames[int(22.0 * 12) : int(27.0 * 12)], 12.0)
     browser.get(url)

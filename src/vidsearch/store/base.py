@@ -200,7 +200,8 @@ class VectorStore(ABC):
     def count_segments(self) -> int: ...
 
     @abstractmethod
-    def get(self, ids: list[int]) -> list[VideoEntry]: ...
+    def get(self, ids: list[int], vectors: bool = True) -> list[VideoEntry]:
+        """The video rows of these ids that exist; `vectors=False` leaves `vector` empty (cheaper: search)."""
 
     @abstractmethod
     def catalogue(self) -> dict[int, Listing]:

@@ -150,8 +150,8 @@ class BruteForceStore(VectorStore):
         return [[SegmentHit(spans[i][0], spans[i][1].start, spans[i][1].end, float(d)) for i, d in zip(order, dist)]
                 for order, dist in nearest(m.matrix, m.norms, vectors, k)]
 
-    def get(self, ids: list[int]) -> list[VideoEntry]:
-        return [self.rows[int(i)] for i in ids if int(i) in self.rows]
+    def get(self, ids: list[int], vectors: bool = True) -> list[VideoEntry]:
+        return [self.rows[int(i)] for i in ids if int(i) in self.rows]  # the vectors are at hand anyway
 
     def catalogue(self) -> dict[int, Listing]:
         return {i: Listing(e.path, e.label, e.fingerprint) for i, e in self.rows.items()}

@@ -319,16 +319,17 @@ class MilvusStore(VectorStore):
                             float(h["distance"])) for h in hits]
                 for hits in self._search(self.segments, vectors, k, ["video_id", "start", "end"])]
 
-    def get(self, ids: list[int]) -> list[VideoEntry]:
+    def get(self, ids: list[int], vectors: bool = True) -> list[VideoEntry]:
         if not ids:
             return []
-        rows = self.client.get(self.collection, ids=[int(i) for i in ids], output_fields=OUTPUT_FIELDS + ["embedding"])
+        fields = OUTPUT_FIELDS + (["embedding"] if vectors else [])
+        rows = self.client.get(self.collection, ids=[int(i) for i in ids], output_fields=fields)
         return [
             VideoEntry(
                 id=int(r["id"]),
                 path=r["path"],
                 label=r["label"],
-                vector=np.asarray(r["embedding"], dtype=np.float32),
+                vector=np.asarray(r.get("embedding", ()), dtype=np.float32),
                 tags=[Tag.from_json(t) for t in (r.get("tags") or {}).get("top", [])],
                 fingerprint=r.get("fingerprint", ""),
                 duration=float(r.get("duration") or 0.0),
