@@ -24,13 +24,14 @@ import av
 
 CHILD = """
 import json, resource, sys, time
+from pathlib import Path
 from vidsearch import Settings, VideoSearch
 from vidsearch.sources import SourceItem
 if __name__ == "__main__":
     engine = VideoSearch(settings=Settings(db="memory://"))
     engine.embedder
     start = time.perf_counter()
-    report = engine.index([SourceItem(1, sys.argv[1], "long")])
+    report = engine.index([SourceItem(1, Path(sys.argv[1]), "long")])
     seconds = time.perf_counter() - start
     assert report.indexed == 1, report.to_json()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -83,7 +84,9 @@ def main() -> None:
         for _ in range(3):
             embedder.embed_batch([sample] * 4)
         model_ms = (time.perf_counter() - start) / 12 * 1000
-        child = subprocess.run([sys.executable, "-c", CHILD, str(video)], capture_output=True, text=True, check=True)
+        child = subprocess.run([sys.executable, "-c", CHILD, str(video)], capture_output=True, text=True)
+        if child.returncode:
+            sys.exit(f"indexing failed: {child.stderr[-2000:]}")
         run = json.loads(child.stdout.strip().splitlines()[-1])
     video_seconds = args.minutes * 60
     figures = {

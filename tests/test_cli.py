@@ -43,7 +43,7 @@ def test_info_json_shape(indexed):
     out = json.loads(run("info", "--db", indexed[0], "--json").stdout)
     assert {"count", "dim", "model", "index", "db", "segments", "segment_params"} <= set(out)
     assert (out["count"], out["dim"], out["db"]) == (20, 1024, indexed[0])
-    assert out["segments"] == 20 and out["segment_params"] == {"frames": 16, "fps": 8.0, "stride": 0.5}  # short clips
+    assert out["segments"] >= 20 and out["segment_params"] == {"frames": 16, "fps": 8.0, "stride": 0.5}
 
 
 def test_human_output(indexed):

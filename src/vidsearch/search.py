@@ -140,7 +140,7 @@ def _best_offset(video: VideoEntry, hits: _Hits, remaining: np.ndarray, starts, 
             best = (score, anchor, near)
     score, anchor, near = best
     matched = np.unique(hits.window[near])
-    offset = anchor + _refine(hits, near, offsets, anchor, stride, floor)
+    offset = anchor + _refine(hits, near, offsets, anchor, stride)
     first, last = int(matched.min()), int(matched.max())
     start = float(np.clip(offset + starts[first], 0.0, max(video.duration, 0.0) or None))
     end = float(min(offset + ends[last], video.duration or np.inf))
@@ -148,18 +148,20 @@ def _best_offset(video: VideoEntry, hits: _Hits, remaining: np.ndarray, starts, 
     return Interval(start, max(end, start), float(starts[first]), float(ends[last]), score), used
 
 
-def _refine(hits: _Hits, near: np.ndarray, offsets: np.ndarray, anchor: float, stride: float, floor) -> float:
+def _refine(hits: _Hits, near: np.ndarray, offsets: np.ndarray, anchor: float, stride: float) -> float:
     """Sub-stride correction of an offset: a parabola through the distances at anchor − stride, anchor and
-    anchor + stride, for the query window that matched best (a missing neighbour counts its floor)."""
+    anchor + stride, for the query window that matched best (none when a neighbour is missing)."""
     i = int(np.flatnonzero(near)[np.argmin(hits.distance[near])])
     j, centre = hits.window[i], hits.distance[i]
     same = hits.window == j
 
-    def at(delta: float) -> float:
+    def at(delta: float) -> float | None:
         close = same & (np.abs(offsets - (offsets[i] + delta)) < stride / 4)
-        return float(hits.distance[close].min()) if close.any() else float(floor[j])
+        return float(hits.distance[close].min()) if close.any() else None
 
     before, after = at(-stride), at(stride)
+    if before is None or after is None:  # at the video's edge, or a neighbour not retrieved: no evidence
+        return float(offsets[i] - anchor)
     curvature = before - 2 * centre + after
     if curvature <= 1e-12:
         return float(offsets[i] - anchor)
