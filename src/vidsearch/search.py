@@ -144,7 +144,8 @@ def _best_offset(video: VideoEntry, hits: _Hits, remaining: np.ndarray, starts, 
     first, last = int(matched.min()), int(matched.max())
     start = float(np.clip(offset + starts[first], 0.0, max(video.duration, 0.0) or None))
     end = float(min(offset + ends[last], video.duration or np.inf))
-    used = remaining & (np.abs(offsets - anchor) <= 2 * stride)  # the neighbours that refined it too
+    # every hit of an overlapping placement goes with it: a further interval is a separate match, not a shift
+    used = remaining & (np.abs(offsets - anchor) < max(ends[-1] - starts[0], 2 * stride))
     return Interval(start, max(end, start), float(starts[first]), float(ends[last]), score), used
 
 
