@@ -239,6 +239,45 @@ def probe(path: Path, container, stream, options: DecodeOptions) -> Probe:
     return found
 
 
+def clip_from(path: Path, container, stream, found: Probe, options: DecodeOptions) -> Clip:
+    """`decode_clip` on a video already opened and probed (the windows reader has done both)."""
+    packets, start, end, declared = found.packets, found.start, found.end, found.declared
+    width, height = found.width, found.height
+    coverage = found.span / declared if declared > 0 else 1.0
+    cut_short = coverage < 0.9 or not packets.complete
+    many_keys = len(packets.keyframes) >= 2 * options.num_frames
+    seek = (end - start) >= options.seek_min_seconds and many_keys and packets.complete
+    targets = uniform_positions(start, end, options.num_frames)
+    container.seek(0)
+    decode = _decode_seeking if seek else _decode_straight
+    frames, times, complete = decode(container, stream, targets)
+    if not seek and frames and frames[0] is not None and not complete:
+        # Broken part-way: decide on what came out before the break.
+        decoded_end = max(times)
+        span = max(end - start, declared - start, 1e-9)
+        if (decoded_end - start) / span < options.min_truncated_fraction:
+            raise VideoDecodeError(
+                path, "truncated", f"only {decoded_end - start:.2f} s of {span:.2f} s decode"
+            )
+        container.seek(0)
+        targets = uniform_positions(start, decoded_end, options.num_frames)
+        frames, times, _ = _decode_straight(container, stream, targets)
+    if not frames or any(f is None for f in frames):
+        raise VideoDecodeError(path, "no_frames", "no frame could be decoded")
+    picked = [_frame_time(f, t) for f, t in zip(frames, targets)]
+    arrays = np.stack([to_model_frame(f, options.short_side, options.size) for f in frames])
+    return Clip(
+        path=str(path),
+        frames=arrays,
+        timestamps=picked,
+        duration=end - start,
+        width=width,
+        height=height,
+        truncated=cut_short or not complete,
+        strategy="seek" if seek else "straight",
+    )
+
+
 def decode_clip(path: str | os.PathLike, options: DecodeOptions = DecodeOptions()) -> Clip:
     """`options.num_frames` frames evenly spread over the video, ready for the model.
 
@@ -250,42 +289,7 @@ def decode_clip(path: str | os.PathLike, options: DecodeOptions = DecodeOptions(
     path = Path(path)
     container, stream = _open(path, options.threads)
     try:
-        found = probe(path, container, stream, options)
-        packets, start, end, declared = found.packets, found.start, found.end, found.declared
-        width, height = found.width, found.height
-        coverage = found.span / declared if declared > 0 else 1.0
-        cut_short = coverage < 0.9 or not packets.complete
-        many_keys = len(packets.keyframes) >= 2 * options.num_frames
-        seek = (end - start) >= options.seek_min_seconds and many_keys and packets.complete
-        targets = uniform_positions(start, end, options.num_frames)
-        container.seek(0)
-        decode = _decode_seeking if seek else _decode_straight
-        frames, times, complete = decode(container, stream, targets)
-        if not seek and frames and frames[0] is not None and not complete:
-            # Broken part-way: decide on what came out before the break.
-            decoded_end = max(times)
-            span = max(end - start, declared - start, 1e-9)
-            if (decoded_end - start) / span < options.min_truncated_fraction:
-                raise VideoDecodeError(
-                    path, "truncated", f"only {decoded_end - start:.2f} s of {span:.2f} s decode"
-                )
-            container.seek(0)
-            targets = uniform_positions(start, decoded_end, options.num_frames)
-            frames, times, _ = _decode_straight(container, stream, targets)
-        if not frames or any(f is None for f in frames):
-            raise VideoDecodeError(path, "no_frames", "no frame could be decoded")
-        picked = [_frame_time(f, t) for f, t in zip(frames, targets)]
-        arrays = np.stack([to_model_frame(f, options.short_side, options.size) for f in frames])
-        return Clip(
-            path=str(path),
-            frames=arrays,
-            timestamps=picked,
-            duration=end - start,
-            width=width,
-            height=height,
-            truncated=cut_short or not complete,
-            strategy="seek" if seek else "straight",
-        )
+        return clip_from(path, container, stream, probe(path, container, stream, options), options)
     except av.FFmpegError as e:
         raise VideoDecodeError(path, "not_video", str(e)) from e
     finally:

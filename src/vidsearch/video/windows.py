@@ -18,7 +18,7 @@ from typing import Iterator
 import av
 import numpy as np
 
-from .decode import DecodeOptions, Probe, _frame_time, _open, decode_clip, probe
+from .decode import DecodeOptions, Probe, _frame_time, _open, clip_from, probe
 from .errors import VideoDecodeError
 from .transform import to_model_frame
 
@@ -62,8 +62,7 @@ class WindowReader:
             found = probe(self.path, container, stream, options)
             self.info = VideoInfo(found.span, found.fps, found.width, found.height)
             if not options.segmented or found.span < options.window_seconds:
-                container.close()
-                clip = decode_clip(self.path, options)
+                clip = clip_from(self.path, container, stream, found, options)  # opened and probed once
                 self.info.truncated, self.info.windows = clip.truncated, 1
                 yield Window(0.0, max(clip.duration + found.frame_step, found.frame_step), clip.frames)
                 return
