@@ -85,6 +85,18 @@ class WindowReader:
         decoded_until = found.start
         cursor = 0  # index into `needed`
         previous: tuple[av.VideoFrame, float] | None = None
+
+        def take(frame: av.VideoFrame) -> Window | None:
+            """The frame for the next needed instant; the window it completes, if any."""
+            nonlocal cursor, window
+            buffer.append((needed[cursor], to_model_frame(frame, options.short_side, options.size)))
+            cursor += 1
+            if buffer[0][0] != window * step or len(buffer) < w:
+                return None
+            window += 1
+            first = buffer[0][0]
+            return Window(first / rate, (first + w) / rate, np.stack([f for _, f in buffer]))
+
         container.seek(0)  # back from the demux pass
         restart = True
         broken = False
@@ -96,14 +108,9 @@ class WindowReader:
                     decoded_until = max(decoded_until, t)
                     while cursor < len(needed) and found.start + needed[cursor] / rate <= t:
                         target = found.start + needed[cursor] / rate
-                        pick = frame
-                        if previous is not None and target - previous[1] < t - target:
-                            pick = previous[0]
-                        buffer.append((needed[cursor], to_model_frame(pick, options.short_side, options.size)))
-                        cursor += 1
-                        if buffer[0][0] == window * step and len(buffer) == w:
-                            yield self._window(buffer, window, rate)
-                            window += 1
+                        nearer = previous is not None and target - previous[1] < t - target
+                        if complete := take(previous[0] if nearer else frame):
+                            yield complete
                     previous = (frame, t)
                     if cursor < len(needed) and self._seek_over_gap(container, stream, found, t, needed[cursor] / rate):
                         previous, restart = None, True
@@ -112,11 +119,8 @@ class WindowReader:
                 broken = True
         # the last instants fall after the last frame's timestamp: they take that frame
         while cursor < len(needed) and previous is not None and not broken:
-            buffer.append((needed[cursor], to_model_frame(previous[0], options.short_side, options.size)))
-            cursor += 1
-            if buffer[0][0] == window * step and len(buffer) == w:
-                yield self._window(buffer, window, rate)
-                window += 1
+            if complete := take(previous[0]):
+                yield complete
         info.windows = window
         if window < count:
             done = decoded_until - found.start
@@ -124,11 +128,6 @@ class WindowReader:
                 raise VideoDecodeError(self.path, "truncated", f"only {done:.2f} s of {found.span:.2f} s decode")
             info.truncated = True
         info.truncated = info.truncated or not found.packets.complete
-
-    @staticmethod
-    def _window(buffer, index: int, rate: float) -> Window:
-        first = buffer[0][0]
-        return Window(first / rate, (first + len(buffer)) / rate, np.stack([f for _, f in buffer]))
 
     @staticmethod
     def _seek_over_gap(container, stream, found: Probe, now: float, next_needed: float) -> bool:
