@@ -16,6 +16,7 @@ class FakeEmbedder:
     moments of one video) different ones. Counts what it embedded."""
 
     name = "fake-embedder"
+    labels = FAKE_LABELS
     dim = 1024
     precision = "fp32"
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from .config import DB_ENV, ReduceConfig, Settings, default_db
 from .model import WeightsNotFoundError
-from .progress import progress
+from .progress import IndexProgress
 from .sources import SourceError
-from .store import INDEX_TYPES, MAX_K, IndexConfig, StoreError, check_collection_name
+from .store import INDEX_TYPES, MAX_K, IndexConfig, StoreError, VideoFilter, check_collection_name
 from .ingest import StrictModeError
-from .search import MAX_PER_VIDEO
+from .search import MAX_PER_VIDEO, clock
 from .video import DecodeOptions, VideoDecodeError
 from .video.decode import MAX_FRAMES
 from .version import __version__
@@ -109,27 +109,9 @@ def _engine(args):
     return VideoSearch(settings=_settings(args))
 
 
-class Progress:
-    """The index bar (rate and ETA), made once the plan says how many videos will be decoded."""
-
-    def __init__(self, quiet: bool):
-        self.bar, self.quiet = None, quiet
-
-    def plan(self, total: int) -> None:
-        self.bar = progress(total=total, desc="indexing", unit="clip", quiet=self.quiet)
-
-    def __call__(self, n: int) -> None:
-        if self.bar is not None:
-            self.bar.update(n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def cmd_index(args) -> int:
     with _engine(args) as engine:
-        bar = Progress(args.quiet)
+        bar = IndexProgress(args.quiet)
         try:
             report = engine.index(args.source, progress=bar, on_plan=bar.plan, strict=args.strict, prune=args.prune)
         finally:
@@ -148,16 +130,9 @@ def cmd_index(args) -> int:
     return EXIT_PARTIAL if report.failed else EXIT_OK
 
 
-def clock(seconds: float) -> str:
-    """h:mm:ss.s, the way a player shows a position."""
-    minutes, secs = divmod(max(seconds, 0.0), 60)
-    hours, minutes = divmod(int(minutes), 60)
-    return f"{hours}:{minutes:02d}:{secs:04.1f}"
-
-
 def cmd_search(args) -> int:
     with _engine(args) as engine:
-        result = engine.search(args.video, k=args.k, per_video=args.per_video)
+        result = engine.search(args.video, k=args.k, per_video=args.per_video, where=args.where)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
         return EXIT_OK
@@ -169,6 +144,30 @@ def cmd_search(args) -> int:
         print(f"{rank:>4}  {hit.id:>16}  {hit.distance:8.4f}  {where[0] if where else '':<21}  {hit.label[:16]:<16}  {hit.path}")
         for more in where[1:]:
             print(f"{'':>4}  {'':>16}  {'':>8}  {more:<21}  (also)")
+    return EXIT_OK
+
+
+def cmd_find_action(args) -> int:
+    if args.list:
+        from .model.labels import kinetics400_labels
+
+        labels = kinetics400_labels()
+        print(json.dumps({"actions": list(labels)}) if args.json else "\n".join(labels))
+        return EXIT_OK
+    with _engine(args) as engine:
+        found = engine.find_action(args.action, k=args.k, where=args.where)
+    if args.json:
+        print(json.dumps(found.to_json(), indent=2))
+        return EXIT_OK
+    print(f"action: {found.action}  ({found.seconds * 1000:.0f} ms)"
+          + (f"   closest to {args.action!r}: {', '.join(found.suggestions)}" if found.suggestions else ""))
+    if not found.results:
+        print("no video of this library shows it among its likely classes")
+    else:
+        print(f"{'rank':>4}  {'id':>16}  {'score':>6}  {'best moment':<21}  {'label':<16}  path")
+    for rank, hit in enumerate(found.results, start=1):
+        print(f"{rank:>4}  {hit.id:>16}  {hit.score:6.3f}  {clock(hit.start) + '-' + clock(hit.end):<21}  "
+              f"{hit.label[:16]:<16}  {hit.path}")
     return EXIT_OK
 
 
@@ -313,6 +312,29 @@ def _common(suppress: bool) -> argparse.ArgumentParser:
     return common
 
 
+def _filter_options(p: argparse.ArgumentParser) -> None:
+    group = p.add_argument_group("filters (all must hold; applied inside the search, so k results come back "
+                                 "when k videos match)")
+    group.add_argument("--label", help="only videos with this label")
+    group.add_argument("--tag", help="only videos tagged with this Kinetics-400 class, e.g. \"playing cricket\"")
+    group.add_argument("--min-duration", type=_bounded(float, 0, 1e9, "seconds"), metavar="S",
+                       help="only videos at least S seconds long")
+    group.add_argument("--max-duration", type=_bounded(float, 0, 1e9, "seconds"), metavar="S",
+                       help="only videos at most S seconds long")
+    group.add_argument("--path-prefix", metavar="P", help="only videos whose path starts with P (relative: from here)")
+
+
+def _where(args: argparse.Namespace) -> VideoFilter | None:
+    """The filter options as one VideoFilter (ValueError for contradictory ones); a relative path prefix is
+    taken from the current folder, as indexed paths are absolute."""
+    prefix = args.path_prefix
+    if prefix and not os.path.isabs(prefix):
+        prefix = os.path.join(os.getcwd(), prefix)
+    where = VideoFilter(label=args.label, tag=args.tag, min_duration=args.min_duration,
+                        max_duration=args.max_duration, path_prefix=prefix)
+    return where or None
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _common(suppress=True)
     parser = Parser(prog="vidsearch", description="Reverse video search: find similar videos.",
@@ -357,7 +379,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=_bounded(int, 1, MAX_K, "k"), default=10, help="how many results (default 10)")
     p.add_argument("--per-video", type=_bounded(int, 1, MAX_PER_VIDEO, "count"), default=3,
                    help="matched intervals shown per video (default 3)")
+    _filter_options(p)
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("find-action", parents=[common],
+                       help="the videos most likely to show a Kinetics-400 action, e.g. \"playing cricket\"")
+    p.add_argument("action", nargs="?", help="a class name, or part of one (the closest classes are suggested)")
+    p.add_argument("-k", type=_bounded(int, 1, MAX_K, "k"), default=10, help="how many results (default 10)")
+    p.add_argument("--list", action="store_true", help="print the 400 class names")
+    _filter_options(p)
+    p.set_defaults(func=cmd_find_action)
 
     p = sub.add_parser("info", parents=[common], help="what the collection holds")
     p.set_defaults(func=cmd_info)
@@ -403,7 +434,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if os.environ.get("VIDSEARCH_DEBUG"):  # what vidsearch logs (e.g. Milvus Lite's own output) on stderr
+        import logging
+
+        logging.basicConfig(format="%(name)s: %(message)s")
+        logging.getLogger("vidsearch").setLevel(logging.DEBUG)
+    if hasattr(args, "path_prefix"):  # filters: contradictions are usage errors, like any bad option
+        try:
+            args.where = _where(args)
+        except ValueError as e:
+            parser.error(str(e))
+    if args.command == "find-action" and not args.list and not (args.action or "").strip():
+        parser.error("find-action needs an action name (or --list)")
     try:
         return args.func(args)
     except (StoreError, SourceError, VideoDecodeError, WeightsNotFoundError, StrictModeError, ValueError) as e:

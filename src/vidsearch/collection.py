@@ -19,8 +19,8 @@ from .config import ReduceConfig
 from .model import TimedEmbedding
 from .reduce import Projection, ProjectionMismatchError, check_reduction, fit_projection, l2_normalise
 from .sources import SourceItem
-from .store import CollectionSpec, IndexConfig, Listing, Segment, StoreError, VectorStore, VideoEntry
-from .tags import Tag, merge_tags
+from .store import CollectionSpec, IndexConfig, Listing, Segment, StoreError, VectorStore, VideoEntry, VideoFilter
+from .tags import WINDOW_CLASSES, Action, Tag, best_moments, merge_tags
 from .video import DecodeOptions
 
 LAYOUT = 2  # 1: one vector per video (vidsearch 0.1); 2: segments + videos
@@ -46,6 +46,10 @@ class Embedded:
     @property
     def tags(self) -> list[Tag]:
         return merge_tags([w.embedding.tags for w in self.windows])
+
+    @property
+    def actions(self) -> list[Action]:
+        return best_moments([(w.start, w.end, w.embedding.tags) for w in self.windows])
 
     def features(self) -> np.ndarray:
         return np.stack([w.embedding.vector for w in self.windows])
@@ -79,6 +83,17 @@ class Collection:
                              f"vector per video, no segments): index the videos again into a new collection "
                              f"(vidsearch --collection NEW index SOURCE), or into a new --db")
         return spec
+
+    def check_filter(self, where: VideoFilter | None) -> None:
+        """A tag filter needs class scores stored with every video (vidsearch 0.3 and later)."""
+        if where is not None and where.tag is not None:
+            self.check_actions()
+
+    def check_actions(self) -> None:
+        if "actions" not in self.spec().meta:
+            raise StoreError(f"collection {self.name!r} in {self.location} was indexed before vidsearch stored class "
+                             f"scores (0.3): tag filters and find-action need them; index the videos again into a "
+                             f"new collection (vidsearch --collection NEW index SOURCE)")
 
     def projection(self) -> Projection:
         spec = self.spec()
@@ -126,7 +141,7 @@ class Collection:
         features = np.concatenate([e.features() for e in first]) if first else None
         projection = fit_projection(features, model.dim, r.dim, r.method, centre, r.seed)
         meta = {"model": model.name, "layout": LAYOUT, "num_frames": self.decode.num_frames,
-                "segments": self.decode.segment_params(), "precision": model.precision,
+                "segments": self.decode.segment_params(), "precision": model.precision, "actions": WINDOW_CLASSES,
                 "projection": projection.to_json()}
         spec = CollectionSpec(dim=projection.output_dim, index=self.index, meta=meta)
         self.store.create(spec)
@@ -143,7 +158,8 @@ class Collection:
             vectors = self.project(r.features())
             segments = [Segment(w.start, w.end, v) for w, v in zip(r.windows, vectors)]
             entries.append(VideoEntry(r.item.id, str(r.item.path.resolve()), r.item.label,
-                                      l2_normalise(vectors.mean(0)), r.tags, r.fingerprint, r.duration, segments))
+                                      l2_normalise(vectors.mean(0)), r.tags, r.fingerprint, r.duration, segments,
+                                      r.actions))
         self.store.upsert(entries)
         return entries
 

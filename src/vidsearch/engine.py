@@ -8,13 +8,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
+from .actions import ActionResult, resolve_action
 from .collection import Collection, Embedded
 from .config import Settings
 from .ingest import FailurePolicy, IndexReport, IngestEvents, add_embedded, embed_windows, run_ingest
 from .model import Embedder, TimedEmbedding
+from .model.labels import kinetics400_labels
 from .search import VideoMatch, check_per_video, find
 from .sources import SourceItem, read_source
-from .store import VectorStore, VideoEntry, check_k, open_store
+from .store import VectorStore, VideoEntry, VideoFilter, check_k, open_store
 from .tags import Tag, merge_tags
 from .video import DecodeOptions, read_windows
 
@@ -96,23 +98,41 @@ class VideoSearch:
         return report
 
     # -- querying ----------------------------------------------------------------------------------------
-    def search(self, path: str | Path, k: int = 10, per_video: int = 3) -> SearchResult:
-        """The k most similar videos, each with up to `per_video` intervals where the query matches it."""
+    def search(self, path: str | Path, k: int = 10, per_video: int = 3, where: VideoFilter | None = None) -> SearchResult:
+        """The k most similar videos, each with up to `per_video` intervals where the query matches it, among
+        the videos `where` admits (label, tag, duration, path prefix)."""
         start = time.perf_counter()
         check_k(k)
         check_per_video(per_video)
         self.collection.projection()  # fails fast, before decoding, when there is no collection
-        result = self.search_embedding(self.embed(path), k, query=str(path), per_video=per_video)
+        self.collection.check_filter(where)
+        result = self.search_embedding(self.embed(path), k, query=str(path), per_video=per_video, where=where)
         result.seconds = time.perf_counter() - start
         return result
 
     def search_embedding(self, windows: list[TimedEmbedding], k: int = 10, query: str = "",
-                         per_video: int = 3) -> SearchResult:
+                         per_video: int = 3, where: VideoFilter | None = None) -> SearchResult:
         """Search with an already embedded query (evaluation reuses one embedding across collections)."""
         check_k(k)
         check_per_video(per_video)
+        self.collection.check_filter(where)
         tags = merge_tags([w.embedding.tags for w in windows], self.settings.top_k_tags)
-        return SearchResult(query, find(self.collection, windows, k, per_video), tags)
+        return SearchResult(query, find(self.collection, windows, k, per_video, where), tags)
+
+    def action_names(self) -> tuple[str, ...]:
+        """The classes find-action knows: the model's (Kinetics-400), or a test embedder's own."""
+        labels = getattr(self._embedder, "labels", None)
+        return tuple(labels) if labels else kinetics400_labels()
+
+    def find_action(self, action: str, k: int = 10, where: VideoFilter | None = None) -> ActionResult:
+        """The k videos whose best window gives the action named (or the closest class name: see
+        `suggestions`) the highest probability. Needs no model: the class scores were stored at ingest."""
+        start = time.perf_counter()
+        check_k(k)
+        self.collection.check_actions()
+        label, suggestions = resolve_action(action, self.action_names())
+        results = self.collection.store.rank_action(label, k, where)
+        return ActionResult(label, results, suggestions, time.perf_counter() - start)
 
     def get(self, video_id: int) -> VideoEntry | None:
         """One indexed video (vector included), or None."""

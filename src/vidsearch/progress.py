@@ -15,3 +15,21 @@ def progress(iterable: Iterable[T] | None = None, total: int | None = None, desc
              unit: str = "video", quiet: bool = False) -> tqdm:
     return tqdm(iterable, total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=False,
                 disable=quiet or not sys.stderr.isatty())
+
+
+class IndexProgress:
+    """The index bar (rate and ETA), made once the plan says how many videos will be decoded."""
+
+    def __init__(self, quiet: bool = False):
+        self.bar, self.quiet = None, quiet
+
+    def plan(self, total: int) -> None:
+        self.bar = progress(total=total, desc="indexing", unit="clip", quiet=self.quiet)
+
+    def __call__(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -19,12 +19,19 @@ import numpy as np
 
 from .collection import Collection
 from .model import TimedEmbedding
-from .store import MAX_K, SegmentHit, VideoEntry
+from .store import MAX_K, SegmentHit, VideoEntry, VideoFilter
 
 MIN_CANDIDATES = 100  # segments fetched per query window, at least
 CANDIDATES_PER_RESULT = 10  # ... and this many per result asked for
 MISSING = 4.0  # the largest squared L2 distance between unit vectors
 MAX_PER_VIDEO = 100
+
+
+def clock(seconds: float) -> str:
+    """h:mm:ss.s, the way a player shows a position."""
+    minutes, secs = divmod(max(seconds, 0.0), 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{secs:04.1f}"
 
 
 def check_per_video(per_video: int) -> int:
@@ -75,13 +82,15 @@ class _Hits:
     distance: np.ndarray
 
 
-def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video: int = 3) -> list[VideoMatch]:
-    """The k videos nearest to the query (its windows embedded), each with up to `per_video` intervals."""
+def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video: int = 3,
+         where: VideoFilter | None = None) -> list[VideoMatch]:
+    """The k videos nearest to the query (its windows embedded), each with up to `per_video` intervals, among
+    the videos `where` admits (the filter goes into the store's search, not onto its results)."""
     vectors = collection.project(np.stack([w.embedding.vector for w in query]))
     stride = float(collection.spec().meta["segments"]["stride"])
     candidates = max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
     while True:
-        hits = collection.store.search_segments(vectors, min(candidates, MAX_K))
+        hits = collection.store.search_segments(vectors, min(candidates, MAX_K), where)
         by_video: dict[int, list[tuple[int, SegmentHit]]] = {}
         for j, window_hits in enumerate(hits):
             for hit in window_hits:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..tags import Tag
+from ..tags import WINDOW_CLASSES, Tag
 from .i3d import EMBEDDING_DIM
 from .labels import kinetics400_labels
 from .precision import resolve_precision
@@ -55,7 +55,7 @@ class Embedder:
         self.device = resolve_device(device)
         runtime = "torch" if self.device == "cuda" else runtime or default_runtime()
         self.precision = resolve_precision(precision, self.device, runtime)
-        self.top_k_tags = top_k_tags
+        self.top_k_tags = max(top_k_tags, WINDOW_CLASSES)  # a window keeps enough classes for find-action
         if threads:
             torch.set_num_threads(threads)
         self.runtime = make_runtime(self.precision, runtime, threads, self.device)

@@ -15,7 +15,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
+from ..actions import UnknownActionError
 from ..engine import VideoSearch
+from ..store import VideoFilter
+from ..search import MAX_PER_VIDEO, check_per_video
 from ..sources import MAX_ID, VIDEO_EXTENSIONS, SourceItem, stable_id
 from ..video import VideoDecodeError
 from .config import ServerConfig
@@ -31,6 +34,14 @@ UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-dat
     "type": "object", "required": ["file"],
     "properties": {"file": {"type": "string", "format": "binary"}, "k": {"type": "integer", "default": 10},
                    "label": {"type": "string"}}}}}}}
+FILTER_FIELDS = {"label": str, "tag": str, "min_duration": float, "max_duration": float, "path_prefix": str}
+SEARCH_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary"}, "k": {"type": "integer", "default": 10},
+                   "per_video": {"type": "integer", "default": 3},
+                   **{name: {"type": "number" if kind is float else "string",
+                             "description": "filter: only videos where this holds (empty: no condition)"}
+                      for name, kind in FILTER_FIELDS.items()}}}}}}}
 
 router = APIRouter()
 
@@ -69,9 +80,39 @@ def parse_k(value: str | int) -> int:
     return k
 
 
-def check_form_k(name: str, value: str) -> None:
+def parse_filter(fields: dict[str, str]) -> VideoFilter | None:
+    """The filter fields of a search (form fields, or query parameters); empty ones set no condition."""
+    values = {}
+    for name, kind in FILTER_FIELDS.items():
+        text = (fields.get(name) or "").strip()
+        if not text:
+            continue
+        try:
+            values[name] = kind(text)
+        except ValueError:
+            raise HTTPException(422, f"{name} must be a number of seconds, not {text[:20]!r}") from None
+    try:
+        return VideoFilter(**values) or None
+    except ValueError as e:
+        raise HTTPException(422, str(e)) from None
+
+
+def check_search_field(name: str, value: str) -> None:
+    """Refuses a bad form field as soon as it arrives (before the video that may follow it is read)."""
     if name == "k":
         parse_k(value)
+    elif name == "per_video":
+        parse_per_video(value)
+    elif name in FILTER_FIELDS:
+        parse_filter({name: value})
+
+
+def parse_per_video(value: str | int) -> int:
+    try:
+        return check_per_video(int(value))
+    except (TypeError, ValueError):
+        raise HTTPException(422, f"per_video must be an integer from 1 to {MAX_PER_VIDEO}, "
+                                 f"not {str(value)[:20]!r}") from None
 
 
 def decode_failure(reason: str, cause: str) -> HTTPException:
@@ -126,22 +167,53 @@ def stats(engine: VideoSearch = Depends(engine_of)) -> dict:
     return engine.info()
 
 
-@router.post("/api/search", openapi_extra=UPLOAD_BODY)
+@router.post("/api/search", openapi_extra=SEARCH_BODY)
 async def search(request: Request, k: int | None = Query(None, description="results (1-100); or the form field k"),
                  engine: VideoSearch = Depends(engine_of), config: ServerConfig = Depends(config_of)) -> dict:
-    """Upload a video (multipart field `file`, optional field `k`): the most similar videos of the library."""
+    """Upload a video (multipart field `file`; optional fields `k`, `per_video` and the filters `label`, `tag`,
+    `min_duration`, `max_duration`, `path_prefix`): the most similar videos of the library."""
     if k is not None:
         parse_k(k)
     if not engine.count():
         raise HTTPException(409, "the library is empty: index some videos first")
-    async with received(request, config.max_upload_bytes, check_field=check_form_k) as upload:
+    async with received(request, config.max_upload_bytes, check_field=check_search_field) as upload:
         k = parse_k(upload.fields.get("k", k or 10))
-        result = await run_in_threadpool(engine.search, upload.path, k)
+        per_video = parse_per_video(upload.fields.get("per_video", 3))
+        where = parse_filter(upload.fields)
+        result = await run_in_threadpool(engine.search, upload.path, k, per_video, where)
     body = result.to_json()
     body["query"] = upload.filename
     body["results"] = [{**r, **urls(r["id"])} for r in body["results"]]
     body["seconds"] = round(result.seconds, 3)
     return body
+
+
+@readable("/api/actions")
+def actions(q: str = Query(..., max_length=200, description="a Kinetics-400 class name, or part of one"),
+            k: int = Query(10, ge=1, le=MAX_K), label: str = "", tag: str = "", min_duration: str = "",
+            max_duration: str = "", path_prefix: str = "", engine: VideoSearch = Depends(engine_of)) -> dict:
+    """The videos most likely to show an action (`q`), best first, with the classes closest to `q` when it is
+    not an exact class name; the same filters as search, as query parameters."""
+    where = parse_filter({"label": label, "tag": tag, "min_duration": min_duration, "max_duration": max_duration,
+                          "path_prefix": path_prefix})
+    if not q.strip():
+        raise HTTPException(422, "q: give an action name, e.g. playing cricket")
+    if not engine.count():
+        raise HTTPException(409, "the library is empty: index some videos first")
+    try:
+        found = engine.find_action(q, k, where)
+    except UnknownActionError as e:
+        raise HTTPException(404, str(e)) from None
+    body = found.to_json()
+    body["results"] = [{**r.to_json(), "start": round(r.start, 3), "end": round(r.end, 3), **urls(r.id)}
+                       for r in found.results]
+    return body
+
+
+@readable("/api/actions/names")
+def action_names(engine: VideoSearch = Depends(engine_of)) -> dict:
+    """Every class name find-action knows (the page's autocompletion)."""
+    return {"actions": list(engine.action_names())}
 
 
 @readable("/api/videos/{video_id}")

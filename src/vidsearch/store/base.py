@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..tags import Tag
+from ..tags import Action, Tag
 
 
 class StoreError(RuntimeError):
@@ -102,12 +102,67 @@ class VideoEntry:
     fingerprint: str = ""
     duration: float = 0.0
     segments: list[Segment] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)  # each class's best window (find-action), best first
 
 
 def segment_ids(video_id: int, count: int) -> list[int]:
     """Stable 63-bit ids for a video's segments: re-writing a video after a crash hits the same rows."""
     return [int.from_bytes(hashlib.blake2b(f"{video_id}:{i}".encode(), digest_size=8).digest(), "big") >> 1
             for i in range(count)]
+
+
+@dataclass(frozen=True)
+class VideoFilter:
+    """Which videos a search may return; every condition set must hold. Backends push it into the search
+    itself (a Milvus filter expression), so a filtered search still returns k results when k videos match.
+    `matches` is the meaning every backend is tested against."""
+
+    label: str | None = None
+    tag: str | None = None  # a Kinetics class among the video's tags (the top classes shown with it)
+    min_duration: float | None = None  # seconds
+    max_duration: float | None = None
+    path_prefix: str | None = None  # the path as indexed (absolute) starts with this
+
+    def __post_init__(self):
+        for name in ("min_duration", "max_duration"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                      or not 0 <= value < float("inf")):
+                raise ValueError(f"{name} must be a number of seconds >= 0, not {value!r}")
+        if self.min_duration is not None and self.max_duration is not None and self.min_duration > self.max_duration:
+            raise ValueError(f"min_duration {self.min_duration:g} is above max_duration {self.max_duration:g}")
+        for name in ("label", "tag", "path_prefix"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value or not value.isprintable()):
+                raise ValueError(f"{name} must be a non-empty string of printable characters, not {value!r}")
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, name) is not None for name in self.__dataclass_fields__)
+
+    def matches(self, entry: "VideoEntry") -> bool:
+        return ((self.label is None or entry.label == self.label)
+                and (self.tag is None or any(t.label == self.tag for t in entry.tags))
+                and (self.min_duration is None or entry.duration >= self.min_duration)
+                and (self.max_duration is None or entry.duration <= self.max_duration)
+                and (self.path_prefix is None or entry.path.startswith(self.path_prefix)))
+
+    def to_json(self) -> dict:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__ if getattr(self, name) is not None}
+
+
+@dataclass
+class ActionHit:
+    """A video ranked by one class: its best window's probability of that class, and where that window lies."""
+
+    id: int
+    path: str
+    label: str
+    score: float
+    start: float
+    end: float
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "path": self.path, "label": self.label, "score": round(self.score, 6)}
 
 
 @dataclass
@@ -189,12 +244,18 @@ class VectorStore(ABC):
         """Writes videos with their segments, each replacing any earlier version of it whole."""
 
     @abstractmethod
-    def search(self, vectors: np.ndarray, k: int) -> list[list[Hit]]:
-        """The k nearest whole-video vectors to each query vector."""
+    def search(self, vectors: np.ndarray, k: int, where: VideoFilter | None = None) -> list[list[Hit]]:
+        """The k nearest whole-video vectors to each query vector, among the videos `where` admits."""
 
     @abstractmethod
-    def search_segments(self, vectors: np.ndarray, k: int) -> list[list[SegmentHit]]:
-        """The k nearest segments to each query vector (their videos may be incomplete: check with `get`)."""
+    def search_segments(self, vectors: np.ndarray, k: int, where: VideoFilter | None = None) -> list[list[SegmentHit]]:
+        """The k nearest segments to each query vector, among the segments of the videos `where` admits (with
+        no filter, their videos may be incomplete: check with `get`)."""
+
+    @abstractmethod
+    def rank_action(self, label: str, k: int, where: VideoFilter | None = None) -> list[ActionHit]:
+        """The k videos whose best window gives class `label` the highest probability, best first (videos
+        where no window kept the class are not ranked)."""
 
     @abstractmethod
     def count_segments(self) -> int: ...

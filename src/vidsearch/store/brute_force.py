@@ -12,22 +12,27 @@ from pathlib import Path
 
 import numpy as np
 
-from ..tags import Tag
-from .base import CollectionSpec, Hit, Listing, Segment, SegmentHit, StoreError, VectorStore, VideoEntry
+from ..tags import Action, Tag
+from .base import (
+    ActionHit, CollectionSpec, Hit, Listing, Segment, SegmentHit, StoreError, VectorStore, VideoEntry, VideoFilter,
+)
 
 
-def nearest(matrix: np.ndarray, norms: np.ndarray, queries: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(row indices, squared L2 distances) of the k nearest rows to each query, ties broken by row order."""
+def nearest(matrix: np.ndarray, norms: np.ndarray, queries: np.ndarray, k: int,
+            allowed: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(row indices, squared L2 distances) of the k nearest rows to each query, ties broken by row order;
+    `allowed` (a boolean mask over the rows) limits the search to those rows."""
     queries = np.asarray(queries, dtype=np.float64)
-    if not len(matrix):
+    rows = np.arange(len(matrix)) if allowed is None else np.flatnonzero(allowed)
+    if not len(rows):
         return [(np.zeros(0, int), np.zeros(0)) for _ in queries]
     # |q - m|^2 = |q|^2 + |m|^2 - 2 q.m, in float64 so near-ties order the same as an exact search
-    distances = np.maximum((queries ** 2).sum(1)[:, None] + norms[None] - 2.0 * (queries @ matrix.T), 0.0)
+    distances = np.maximum((queries ** 2).sum(1)[:, None] + norms[rows][None] - 2.0 * (queries @ matrix[rows].T), 0.0)
     found = []
     for row in distances:
         top = np.argpartition(row, min(k, len(row) - 1))[:k] if len(row) > k else np.arange(len(row))
         order = top[np.lexsort((top, row[top]))]
-        found.append((order, row[order]))
+        found.append((rows[order], row[order]))
     return found
 
 
@@ -62,7 +67,8 @@ class BruteForceStore(VectorStore):
             vectors = data[f"{self.collection}.vectors"]
             spans = json.loads(str(data[f"{self.collection}.segment_rows"]))
             segment_vectors = data[f"{self.collection}.segment_vectors"]
-        self.rows = {r["id"]: VideoEntry(vector=v, **{**r, "tags": [Tag.from_json(t) for t in r["tags"]]})
+        self.rows = {r["id"]: VideoEntry(vector=v, **{**r, "tags": [Tag.from_json(t) for t in r["tags"]],
+                                                       "actions": [Action(*a) for a in r.get("actions", [])]})
                      for r, v in zip(records, vectors)}
         self.segments = {}
         for (video_id, start, end), v in zip(spans, segment_vectors):
@@ -77,7 +83,8 @@ class BruteForceStore(VectorStore):
             return
         rows = list(self.rows.values())
         records = [{"id": e.id, "path": e.path, "label": e.label, "tags": [t.to_json() for t in e.tags],
-                    "fingerprint": e.fingerprint, "duration": e.duration} for e in rows]
+                    "fingerprint": e.fingerprint, "duration": e.duration,
+                    "actions": [[a.label, a.score, a.start, a.end] for a in e.actions]} for e in rows]
         spans = [(i, s.start, s.end) for i, segments in self.segments.items() for s in segments]
         dim = self._spec.dim
         stack = lambda vs: np.stack(vs).astype(np.float32) if vs else np.zeros((0, dim), np.float32)  # noqa: E731
@@ -140,15 +147,27 @@ class BruteForceStore(VectorStore):
             self._segments = (spans, _Matrix([s.vector for _, s in spans], self.spec().dim))
         return self._segments
 
-    def search(self, vectors: np.ndarray, k: int) -> list[list[Hit]]:
-        rows, m = self._video_matrix()
-        return [[Hit(rows[i].id, rows[i].path, rows[i].label, float(d)) for i, d in zip(order, dist)]
-                for order, dist in nearest(m.matrix, m.norms, vectors, k)]
+    def _admitted(self, where: VideoFilter | None) -> set[int] | None:
+        return None if not where else {i for i, e in self.rows.items() if where.matches(e)}
 
-    def search_segments(self, vectors: np.ndarray, k: int) -> list[list[SegmentHit]]:
+    def search(self, vectors: np.ndarray, k: int, where: VideoFilter | None = None) -> list[list[Hit]]:
+        rows, m = self._video_matrix()
+        admitted = self._admitted(where)
+        allowed = None if admitted is None else np.array([e.id in admitted for e in rows], bool)
+        return [[Hit(rows[i].id, rows[i].path, rows[i].label, float(d)) for i, d in zip(order, dist)]
+                for order, dist in nearest(m.matrix, m.norms, vectors, k, allowed)]
+
+    def search_segments(self, vectors: np.ndarray, k: int, where: VideoFilter | None = None) -> list[list[SegmentHit]]:
         spans, m = self._segment_matrix()
+        admitted = self._admitted(where)
+        allowed = None if admitted is None else np.array([video_id in admitted for video_id, _ in spans], bool)
         return [[SegmentHit(spans[i][0], spans[i][1].start, spans[i][1].end, float(d)) for i, d in zip(order, dist)]
-                for order, dist in nearest(m.matrix, m.norms, vectors, k)]
+                for order, dist in nearest(m.matrix, m.norms, vectors, k, allowed)]
+
+    def rank_action(self, label: str, k: int, where: VideoFilter | None = None) -> list[ActionHit]:
+        found = [ActionHit(e.id, e.path, e.label, a.score, a.start, a.end)
+                 for e in self.rows.values() if not where or where.matches(e) for a in e.actions if a.label == label]
+        return sorted(found, key=lambda h: (-h.score, h.id))[:k]
 
     def get(self, ids: list[int], vectors: bool = True) -> list[VideoEntry]:
         return [self.rows[int(i)] for i in ids if int(i) in self.rows]  # the vectors are at hand anyway

@@ -7,7 +7,11 @@ Traps handled here, each measured on this project's machines:
   before any work (`index_types`, tested on both backends);
 - a server searches with consistency 'Strong' and is flushed and waited on until the index covers every row;
 - Milvus Lite locks its database directory to one process: reported as StoreLockedError, not a traceback;
-- Milvus 2.3's JSON field takes objects only, so tags are stored as {"top": [...]};
+- Milvus 2.3's JSON field takes objects only, so tags are stored as {"top": [...], "labels": [...], "actions":
+  {class: [score, start, end]}} (labels and actions for the filter expressions of `--tag` and find-action);
+- a path prefix is a string range, not LIKE (whose wildcards the two treat differently);
+- an IVF or HNSW search with a filter looks only at the clusters it probes, so it can return fewer than k
+  results while k videos match: such a search is repeated exhaustively (nprobe = nlist);
 - Milvus 2.3 keeps a collection's properties across a restart only when they were given at creation
   (altered ones are lost): the spec is passed to `create_collection`.
 
@@ -23,14 +27,16 @@ import json
 import logging
 import os
 import sys
+import tempfile
 import time
 
 import numpy as np
 from pymilvus import DataType, MilvusClient
 
-from ..tags import Tag
+from ..tags import Action, Tag
 from .base import (
-    INDEX_TYPES, CollectionSpec, Hit, Listing, SegmentHit, StoreError, StoreLockedError, VectorStore, VideoEntry, segment_ids,
+    INDEX_TYPES, ActionHit, CollectionSpec, Hit, Listing, SegmentHit, StoreError, StoreLockedError, VectorStore,
+    VideoEntry, VideoFilter, segment_ids,
 )
 
 LITE_INDEX_TYPES = ("FLAT", "IVF_FLAT", "IVF_SQ8", "HNSW")  # what milvus-lite 3.2.2 builds (faiss)
@@ -49,18 +55,59 @@ logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
 logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
 
 
+NATIVE_LOG = logging.getLogger("vidsearch.milvus_lite")
+
+
 @contextlib.contextmanager
-def native_stdout_to_stderr():
-    """Milvus Lite's index builder prints warnings ("WARNING clustering ...") on file descriptor 1, which
-    would corrupt `--json` output: send that descriptor to stderr while Lite works."""
+def native_output_captured():
+    """Milvus Lite's index builder (faiss) prints warnings on the process' own stderr (stdout in some
+    versions), e.g. "WARNING clustering 35 points to 35 centroids: please provide at least 1365 training
+    points" for a collection smaller than its nlist: harmless (nlist is clamped to the row count: single-point
+    clusters, the nprobe nearest of which are searched exactly), but they clutter the terminal and would corrupt `--json` on stdout. Both descriptors go
+    to a temporary file while Lite works; its lines are logged at DEBUG (VIDSEARCH_DEBUG=1 shows them).
+    Lite's real failures still arrive as exceptions."""
     sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        os.dup2(2, 1)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with tempfile.TemporaryFile() as capture:
+        try:
+            os.dup2(capture.fileno(), 1)
+            os.dup2(capture.fileno(), 2)
+            yield
+        finally:
+            for fd, original in zip((1, 2), saved):
+                os.dup2(original, fd)
+                os.close(original)
+            capture.seek(0)
+            for line in capture.read().decode(errors="replace").splitlines():
+                NATIVE_LOG.debug("milvus-lite: %s", line)
+
+
+def quote(text: str) -> str:
+    """A string literal of Milvus' expression language."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def filter_expr(where: VideoFilter | None) -> str:
+    """The filter expression (on the videos collection) that admits what `where` admits ("" for all)."""
+    if not where:
+        return ""
+    parts = []
+    if where.label is not None:
+        parts.append(f"label == {quote(where.label)}")
+    if where.tag is not None:
+        parts.append(f'json_contains(tags["labels"], {quote(where.tag)})')
+    if where.min_duration is not None:
+        parts.append(f"duration >= {where.min_duration:.6f}")
+    if where.max_duration is not None:
+        parts.append(f"duration <= {where.max_duration:.6f}")
+    if where.path_prefix is not None:
+        # a range, not LIKE: Milvus 2.3 and Lite treat LIKE's wildcards differently, and paths hold % and _.
+        # The strings starting with P are exactly those in [P, P with its last character incremented).
+        prefix = where.path_prefix
+        after = prefix[:-1] + chr(ord(prefix[-1]) + 1 + (ord(prefix[-1]) == 0xD7FF) * 0x800)  # skips surrogates
+        parts.append(f"path >= {quote(prefix)} and path < {quote(after)}")
+    return " and ".join(parts)
 
 
 def is_server_uri(db: str) -> bool:
@@ -153,7 +200,7 @@ class MilvusStore(VectorStore):
         self._client: MilvusClient | None = None
         self._loaded = False
         self._spec: CollectionSpec | None = None
-        self._quiet = contextlib.nullcontext if self.kind == "milvus-server" else native_stdout_to_stderr
+        self._quiet = contextlib.nullcontext if self.kind == "milvus-server" else native_output_captured
         self._closed = False
         if self.kind == "milvus-server" or os.path.exists(db):
             self.client  # connect now: a server must answer, a Lite database is locked for as long as we run
@@ -277,7 +324,8 @@ class MilvusStore(VectorStore):
                 "embedding": np.asarray(e.vector, dtype=np.float32).tolist(),
                 "path": e.path[:PATH_MAX],
                 "label": e.label[:LABEL_MAX],
-                "tags": {"top": [t.to_json() for t in e.tags]},
+                "tags": {"top": [t.to_json() for t in e.tags], "labels": [t.label for t in e.tags],
+                         "actions": {a.label: [round(a.score, 6), round(a.start, 3), round(a.end, 3)] for a in e.actions}},
                 "fingerprint": e.fingerprint,
                 "duration": float(e.duration),
             }
@@ -299,25 +347,58 @@ class MilvusStore(VectorStore):
                     raise StoreError(f"index of {name!r} did not cover all {total} rows within {timeout:.0f} s")
                 time.sleep(0.5)
 
-    def _search(self, collection: str, vectors: np.ndarray, k: int, fields: list[str]) -> list[list[dict]]:
+    def _search(self, collection: str, vectors: np.ndarray, k: int, fields: list[str], expr: str = "") -> list[list[dict]]:
         spec = self.spec()
-        return self.client.search(
-            collection,
-            data=np.asarray(vectors, dtype=np.float32).tolist(),
-            limit=k,
-            anns_field="embedding",
-            output_fields=fields,
-            search_params={"metric_type": spec.index.metric, "params": spec.index.search_params(k)},
-        )
+        params = spec.index.search_params(k)
 
-    def search(self, vectors: np.ndarray, k: int) -> list[list[Hit]]:
+        def run(params: dict) -> list[list[dict]]:
+            return self.client.search(
+                collection, data=np.asarray(vectors, dtype=np.float32).tolist(), limit=k, anns_field="embedding",
+                output_fields=fields, filter=expr, search_params={"metric_type": spec.index.metric, "params": params},
+            )
+
+        found = run(params)
+        if expr and params and any(len(hits) < k for hits in found):  # the probed clusters held too few matches
+            found = run({"nprobe": spec.index.nlist} if "nprobe" in params else {"ef": max(params["ef"], 4 * k)})
+        return found
+
+    def _admitted_ids(self, where: VideoFilter) -> list[int]:
+        return [r["id"] for r in self._query(self.collection, filter_expr(where), ["id"])]
+
+    def _query(self, collection: str, expr: str, fields: list[str]) -> list[dict]:
+        """Every row the expression admits (a query iterator: no limit on how many)."""
+        rows: list[dict] = []
+        iterator = self.client.query_iterator(collection, batch_size=4096, filter=expr, output_fields=fields)
+        try:
+            while batch := iterator.next():
+                rows += batch
+        finally:
+            iterator.close()
+        return rows
+
+    def search(self, vectors: np.ndarray, k: int, where: VideoFilter | None = None) -> list[list[Hit]]:
         return [[Hit(int(h["id"]), h["entity"]["path"], h["entity"]["label"], float(h["distance"])) for h in hits]
-                for hits in self._search(self.collection, vectors, k, ["path", "label"])]
+                for hits in self._search(self.collection, vectors, k, ["path", "label"], filter_expr(where))]
 
-    def search_segments(self, vectors: np.ndarray, k: int) -> list[list[SegmentHit]]:
+    def search_segments(self, vectors: np.ndarray, k: int, where: VideoFilter | None = None) -> list[list[SegmentHit]]:
+        expr = ""
+        if where:  # segments carry only their video's id: the videos the filter admits, then their segments
+            ids = self._admitted_ids(where)
+            if not ids:
+                return [[] for _ in vectors]
+            expr = f"video_id in {ids}"
         return [[SegmentHit(int(h["entity"]["video_id"]), float(h["entity"]["start"]), float(h["entity"]["end"]),
                             float(h["distance"])) for h in hits]
-                for hits in self._search(self.segments, vectors, k, ["video_id", "start", "end"])]
+                for hits in self._search(self.segments, vectors, k, ["video_id", "start", "end"], expr)]
+
+    def rank_action(self, label: str, k: int, where: VideoFilter | None = None) -> list[ActionHit]:
+        action = f'tags["actions"][{quote(label)}]'
+        expr = " and ".join(e for e in (f"exists {action}", filter_expr(where)) if e)
+        found = []
+        for r in self._query(self.collection, expr, ["id", "path", "label", "tags"]):
+            score, start, end = r["tags"]["actions"][label]
+            found.append(ActionHit(int(r["id"]), r["path"], r["label"], float(score), float(start), float(end)))
+        return sorted(found, key=lambda h: (-h.score, h.id))[:k]
 
     def get(self, ids: list[int], vectors: bool = True) -> list[VideoEntry]:
         if not ids:
@@ -331,6 +412,7 @@ class MilvusStore(VectorStore):
                 label=r["label"],
                 vector=np.asarray(r.get("embedding", ()), dtype=np.float32),
                 tags=[Tag.from_json(t) for t in (r.get("tags") or {}).get("top", [])],
+                actions=[Action(label, *moment) for label, moment in (r.get("tags") or {}).get("actions", {}).items()],
                 fingerprint=r.get("fingerprint", ""),
                 duration=float(r.get("duration") or 0.0),
             )
@@ -340,16 +422,8 @@ class MilvusStore(VectorStore):
     def catalogue(self) -> dict[int, Listing]:
         if not self.exists():
             return {}
-        found: dict[int, Listing] = {}
-        iterator = self.client.query_iterator(
-            self.collection, batch_size=4096, filter="id >= 0", output_fields=["path", "label", "fingerprint"]
-        )
-        try:
-            while batch := iterator.next():
-                found.update({int(r["id"]): Listing(r["path"], r["label"], r["fingerprint"]) for r in batch})
-        finally:
-            iterator.close()
-        return found
+        return {int(r["id"]): Listing(r["path"], r["label"], r["fingerprint"])
+                for r in self._query(self.collection, "id >= 0", ["path", "label", "fingerprint"])}
 
     def delete(self, ids: list[int]) -> int:
         ids = [int(i) for i in ids]

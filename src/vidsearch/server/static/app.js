@@ -12,6 +12,34 @@ async function loadStats() {
   } catch { $("stats").textContent = ""; }
 }
 
+const EMPTY_LIBRARY = "No results: the library is empty. Index videos with <code>vidsearch index FOLDER</code> first.";
+
+// The empty state: the library's own message (markup of ours), or a plain text one.
+function empty(text) {
+  if (text === EMPTY_LIBRARY) $("empty-text").innerHTML = text;
+  else $("empty-text").textContent = text;
+  show("empty", true);
+}
+
+function reset() {
+  ["error", "empty", "results-section", "query", "suggestions"].forEach((id) => show(id, false));
+}
+
+function busy(text) {
+  reset();
+  $("status-text").textContent = text;
+  show("status", true);
+}
+
+// The filter row as form fields / query parameters (empty ones are left out: no condition).
+function filters() {
+  const out = [];
+  for (const input of $("filters").querySelectorAll("input")) {
+    if (input.value.trim()) out.push([input.name, input.value.trim()]);
+  }
+  return out;
+}
+
 function fail(message) {
   show("status", false);
   $("error").textContent = message;
@@ -47,14 +75,15 @@ function card(hit, rank) {
   li.dataset.id = hit.id;
   const at = hit.segments.length ? hit.segments[0].start : 0;
   li.dataset.start = at;
+  const figure = hit.score !== undefined ? `${Math.round(hit.score * 100)}% likely` : `distance ${hit.distance.toFixed(4)}`;
   li.innerHTML = `<img loading="lazy" alt=""><div class="meta"><span class="rank">#${rank}</span>
-    <div class="label"></div><div class="when"></div><div class="dist">distance ${hit.distance.toFixed(4)}</div></div>`;
+    <div class="label"></div><div class="when"></div><div class="dist">${figure}</div></div>`;
   li.querySelector("img").src = hit.preview_url;
   li.querySelector("img").alt = `preview of ${hit.label || hit.path}`;
   li.querySelector(".label").textContent = hit.label || hit.path.split("/").pop();
   if (hit.segments.length) {
     const s = hit.segments[0];
-    li.querySelector(".when").textContent = `match at ${clock(s.start)}–${clock(s.end)}`;
+    li.querySelector(".when").textContent = `${hit.score !== undefined ? "best at" : "match at"} ${clock(s.start)}–${clock(s.end)}`;
     li.querySelector(".meta").insertBefore(timeline(hit), li.querySelector(".dist"));
   }
   const play = () => {
@@ -70,19 +99,18 @@ function card(hit, rank) {
 }
 
 async function search(file) {
-  show("error", false); show("empty", false); show("results-section", false); show("query", false);
-  $("status-text").textContent = `Embedding ${file.name}…`;
-  show("status", true);
+  busy(`Embedding ${file.name}…`);
   if (queryUrl) URL.revokeObjectURL(queryUrl);
   queryUrl = URL.createObjectURL(file);
   const form = new FormData();
-  form.append("k", $("k").value);  // before the file: the server checks it before reading the upload
+  form.append("k", $("k").value);  // fields before the file: the server checks them before reading the upload
+  for (const [name, value] of filters()) form.append(name, value);
   form.append("file", file);
   let response;
   try { response = await fetch("/api/search", { method: "POST", body: form }); }
   catch { return fail("The server cannot be reached. Is `vidsearch serve` running?"); }
   const body = await response.json().catch(() => ({}));
-  if (response.status === 409) { show("status", false); return show("empty", true); }
+  if (response.status === 409) { show("status", false); return empty(EMPTY_LIBRARY); }
   if (!response.ok) return fail(body.detail || `Search failed (${response.status}).`);
   show("status", false);
   $("query-video").src = queryUrl;
@@ -95,11 +123,53 @@ async function search(file) {
     return li;
   }));
   show("query", true);
-  if (!body.results.length) return show("empty", true);
+  if (!body.results.length) return empty(filters().length ? "No video matches the filters." : EMPTY_LIBRARY);
+  $("results-title").textContent = filters().length ? "Most similar (filtered)" : "Most similar";
   $("results").replaceChildren(...body.results.map((hit, i) => card(hit, i + 1)));
   show("results-section", true);
 }
 
+// Search by action name: the videos whose best moment shows it most likely, with close class names offered.
+async function findAction(text) {
+  busy(`Looking for “${text}”…`);
+  const params = new URLSearchParams([["q", text], ["k", $("k").value], ...filters()]);
+  let response;
+  try { response = await fetch(`/api/actions?${params}`); }
+  catch { return fail("The server cannot be reached. Is `vidsearch serve` running?"); }
+  const body = await response.json().catch(() => ({}));
+  if (response.status === 409) { show("status", false); return empty(EMPTY_LIBRARY); }
+  if (!response.ok) return fail(body.detail || `Search failed (${response.status}).`);
+  show("status", false);
+  const others = body.suggestions.filter((s) => s !== body.action);
+  if (body.suggestions.length) {
+    $("suggestions-text").textContent = `Showing “${body.action}”.${others.length ? " Or:" : ""}`;
+    $("suggestion-list").replaceChildren(...others.map((name) => {
+      const b = document.createElement("button");
+      b.type = "button"; b.className = "chip"; b.textContent = name;
+      b.addEventListener("click", () => { $("action").value = name; findAction(name); });
+      return b;
+    }));
+    show("suggestions", true);
+  }
+  if (!body.results.length) return empty(`No video of this library shows “${body.action}” among its likely actions.`);
+  $("results-title").textContent = `Most likely to show “${body.action}”`;
+  const hits = body.results.map((r) => ({ ...r, segments: [{ start: r.start, end: r.end }] }));
+  $("results").replaceChildren(...hits.map((hit, i) => card(hit, i + 1)));
+  show("results-section", true);
+}
+
+async function loadActionNames() {
+  try {
+    const names = (await (await fetch("/api/actions/names")).json()).actions;
+    $("action-names").replaceChildren(...names.map((n) => Object.assign(document.createElement("option"), { value: n })));
+  } catch { /* autocompletion only */ }
+}
+
+$("action-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const text = $("action").value.trim();
+  if (text) findAction(text);
+});
 const drop = $("drop");
 $("pick").addEventListener("click", (e) => { e.stopPropagation(); $("file").click(); });
 drop.addEventListener("click", () => $("file").click());
@@ -110,3 +180,4 @@ $("file").addEventListener("change", () => { if ($("file").files[0]) search($("f
 drop.addEventListener("drop", (e) => { const f = e.dataTransfer.files[0]; if (f) search(f); });
 $("player").addEventListener("close", () => $("player-video").pause());
 loadStats();
+loadActionNames();
