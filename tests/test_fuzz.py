@@ -37,6 +37,9 @@ def places(tmp_path_factory):
     return root
 
 
+FILTERS = ["--label", "--tag", "--min-duration", "--max-duration", "--path-prefix"]
+
+
 def argv_strategy(places):
     paths = st.sampled_from([str(places / p) for p in ("missing.mp4", "folder", "text.mp4", "lib.csv", "bad.csv", "")])
     dbs = st.sampled_from(["memory://", str(places / "fz.db"), str(places / "foreign.db"), str(places / "x.npz"),
@@ -44,7 +47,8 @@ def argv_strategy(places):
     options = {
         "index": ["--frames", "--dim", "--reduce", "--seed", "--index-type", "--nlist", "--nprobe", "--insert-batch",
                   "--decode-timeout", "--max-pixels", "--max-seconds", "--report", "--window-fps", "--stride"],
-        "search": ["-k", "--per-video"], "eval": ["-k"], "info": [], "remove": [],
+        "search": ["-k", "--per-video", *FILTERS], "eval": ["-k"], "info": [], "remove": [],
+        "find-action": ["-k", *FILTERS],
     }
 
     @st.composite
@@ -53,6 +57,8 @@ def argv_strategy(places):
         args = [command]
         if command in ("index", "search", "eval"):
             args.append(draw(paths))
+        if command == "find-action":
+            args.append(draw(st.one_of(odd_text, st.sampled_from(["cricket", "playing cricket", "kick"]))))
         if command == "remove":
             args += draw(st.lists(st.one_of(paths, numbers.map(str)), min_size=1, max_size=3))
         for option in draw(st.lists(st.sampled_from(options[command]), max_size=4, unique=True)) if options[command] else []:
@@ -109,10 +115,11 @@ def requests(draw, known_id):
         ("GET", f"/api/videos/{video_id}"), ("HEAD", f"/api/videos/{video_id}"),
         ("GET", f"/api/videos/{video_id}/preview"), ("GET", f"/api/videos/{video_id}/file"),
         ("POST", "/api/videos"), ("DELETE", f"/api/videos/{video_id}"), ("PUT", "/api/search"),
-        ("GET", f"/api/{video_id}"),
+        ("GET", f"/api/{video_id}"), ("GET", "/api/actions"), ("GET", "/api/actions/names"),
     ]))
-    params = draw(st.dictionaries(st.sampled_from(["k", "label", "x"]), values, max_size=2))
-    data = draw(st.dictionaries(st.sampled_from(["k", "label", "file"]), values, max_size=2))
+    fields = ["k", "label", "tag", "min_duration", "max_duration", "path_prefix", "per_video"]
+    params = draw(st.dictionaries(st.sampled_from([*fields, "q", "x"]), values, max_size=3))
+    data = draw(st.dictionaries(st.sampled_from([*fields, "file"]), values, max_size=3))
     payload = draw(st.one_of(st.none(), st.binary(max_size=6000), st.just(b"")))
     name = draw(st.one_of(odd_text, st.just("clip.mp4")))
     return method, path, params, data, payload, name, draw(headers)

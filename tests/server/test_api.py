@@ -64,6 +64,44 @@ def test_search_returns_the_cli_shape_plus_urls(client, library):
     assert first["preview_url"] == f"/api/videos/{first['id']}/preview"
 
 
+def test_search_filters_are_form_fields(client, library):
+    root, specs = library
+    query = clip_of(library, 4)
+    prefix = str((root / specs[4].motion).resolve())
+    body = client.post("/api/search", **upload(query, k="5", path_prefix=prefix, label="", tag="")).json()
+    assert [r["label"] for r in body["results"]] == [specs[4].motion]  # one clip per label in this library
+    durations = [r["duration"] for r in client.post("/api/search", **upload(query, k="20")).json()["results"]]
+    cut = sorted(durations)[len(durations) // 2]
+    long_ones = client.post("/api/search", **upload(query, k="3", min_duration=str(cut))).json()["results"]
+    assert len(long_ones) == 3 and all(r["duration"] >= cut - 1e-3 for r in long_ones)
+    none = client.post("/api/search", **upload(query, label="no such label")).json()
+    assert none["results"] == []
+    for fields, detail in (({"min_duration": "soon"}, "min_duration must be a number"),
+                           ({"min_duration": "5", "max_duration": "2"}, "above max_duration"),
+                           ({"max_duration": "-1"}, "max_duration must be"),
+                           ({"per_video": "0"}, "per_video must be")):
+        response = client.post("/api/search", **upload(query, **fields))
+        assert response.status_code == 422 and detail in response.json()["detail"], fields
+
+
+def test_actions_by_name_with_suggestions(client):
+    names = client.get("/api/actions/names").json()["actions"]
+    assert names[:2] == ["fake action 0", "fake action 1"]
+    body = client.get("/api/actions", params={"q": "fake action 2", "k": 3}).json()
+    assert body["action"] == "fake action 2" and body["suggestions"] == [] and 1 <= len(body["results"]) <= 3
+    first = body["results"][0]
+    assert set(first) == {"id", "path", "label", "score", "start", "end", "preview_url", "file_url"}
+    assert [r["score"] for r in body["results"]] == sorted((r["score"] for r in body["results"]), reverse=True)
+    misspelt = client.get("/api/actions", params={"q": "fake acton 2"}).json()
+    assert misspelt["action"] == "fake action 2" and "fake action 2" in misspelt["suggestions"]
+    filtered = client.get("/api/actions", params={"q": "fake action 2", "label": first["label"]}).json()
+    assert {r["label"] for r in filtered["results"]} == {first["label"]}
+    for params, status in (({"q": "xyzzy"}, 404), ({"q": " "}, 422), ({"q": "fake action 2", "k": "0"}, 422),
+                           ({"q": "fake action 2", "min_duration": "x"}, 422), ({}, 422)):
+        response = client.get("/api/actions", params=params)
+        assert response.status_code == status and response.json()["detail"], params
+
+
 def test_metadata_preview_and_ranged_file(client, library, tmp_path):
     video_id = client.post("/api/search", **upload(clip_of(library, 2), k="1")).json()["results"][0]["id"]
     meta = client.get(f"/api/videos/{video_id}").json()

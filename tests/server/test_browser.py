@@ -165,3 +165,46 @@ def test_error_state_for_a_non_video(served, browser, tmp_path):
     choose(browser, bad)
     WebDriverWait(browser, 60).until(lambda d: d.find_element(By.ID, "error").is_displayed())
     assert "not a video" in browser.find_element(By.ID, "error").text
+
+
+def test_filters_and_search_by_action_name(served, browser, tmp_path):
+    """The filter row narrows an upload's search; the action box finds videos by a class name, offers the
+    closest names for a partial one, and shows a clear message for a name nothing resembles."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.conftest import make_video
+
+    url, _, _, specs, _ = served
+    wait = WebDriverWait(browser, 120)
+    browser.get(url)
+    browser.find_element(By.ID, "f-label").send_keys(specs[3].motion)
+    choose(browser, make_video(tmp_path / "q.mp4", specs[9]))  # another motion: the filter decides
+    wait.until(ready.visibility_of_element_located((By.CSS_SELECTOR, "#results .card")))
+    cards = browser.find_elements(By.CSS_SELECTOR, "#results .card")
+    assert [c.find_element(By.CLASS_NAME, "label").text for c in cards] == [specs[3].motion]
+    assert "filtered" in browser.find_element(By.ID, "results-title").text
+    browser.find_element(By.ID, "f-clear").click()
+
+    video_id = cards[0].get_attribute("data-id")
+    action = httpx.get(f"{url}/api/videos/{video_id}").json()["tags"][0]["label"]
+    box = browser.find_element(By.ID, "action")
+    box.send_keys(action.split()[-1][:-1] + "\n")  # a partial, misspelt name: the last word, cut short
+    wait.until(lambda d: d.find_element(By.ID, "results-title").text.startswith("Most likely to show"))
+    wait.until(ready.visibility_of_element_located((By.CSS_SELECTOR, "#results .card")))
+    assert browser.find_element(By.ID, "suggestions").is_displayed()
+    shown = browser.find_element(By.ID, "results-title").text
+    first = browser.find_elements(By.CSS_SELECTOR, "#results .card")[0]
+    assert "% likely" in first.find_element(By.CLASS_NAME, "dist").text and "best at" in first.text
+    box.clear()
+    box.send_keys(action + "\n")
+    wait.until(lambda d: d.find_element(By.ID, "results-title").text == f"Most likely to show “{action}”")
+    assert not browser.find_element(By.ID, "suggestions").is_displayed() and shown
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "web-actions.png"))
+    box.clear()
+    box.send_keys("xyzzy qwrtp\n")
+    wait.until(lambda d: d.find_element(By.ID, "error").is_displayed())
+    assert "no Kinetics-400 action resembles" in browser.find_element(By.ID, "error").text
+    assert not browser.find_element(By.ID, "status").is_displayed()

@@ -96,6 +96,9 @@ def test_auth_and_parameters_are_checked_before_the_body(engine, tmp_path):
     # k as a form field before the file: refused as soon as that field has arrived
     status, body, read = call(app, "POST", "/api/search", endless(multipart_head({"k": "abc"})))
     assert status == 422 and read <= 2 * MiB and "k must be" in body["detail"]
+    # so is a filter field
+    status, body, read = call(app, "POST", "/api/search", endless(multipart_head({"min_duration": "soon"})))
+    assert status == 422 and read <= 2 * MiB and "min_duration must be" in body["detail"]
 
 
 @pytest.mark.parametrize("headers", [

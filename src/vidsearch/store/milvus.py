@@ -107,7 +107,7 @@ def filter_expr(where: VideoFilter | None) -> str:
         prefix = where.path_prefix
         after = prefix[:-1] + chr(ord(prefix[-1]) + 1 + (ord(prefix[-1]) == 0xD7FF) * 0x800)  # skips surrogates
         parts.append(f"path >= {quote(prefix)} and path < {quote(after)}")
-    return " and ".join(parts)
+    return " and ".join(f"({p})" for p in parts)  # parenthesised: Milvus 2.3 binds `exists` loosely
 
 
 def is_server_uri(db: str) -> bool:
@@ -393,7 +393,7 @@ class MilvusStore(VectorStore):
 
     def rank_action(self, label: str, k: int, where: VideoFilter | None = None) -> list[ActionHit]:
         action = f'tags["actions"][{quote(label)}]'
-        expr = " and ".join(e for e in (f"exists {action}", filter_expr(where)) if e)
+        expr = " and ".join(f"({e})" for e in (f"exists {action}", filter_expr(where)) if e)
         found = []
         for r in self._query(self.collection, expr, ["id", "path", "label", "tags"]):
             score, start, end = r["tags"]["actions"][label]
