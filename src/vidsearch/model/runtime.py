@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -121,8 +122,12 @@ class OpenVINORuntime:
 
         start = time.perf_counter()
         example = torch.zeros(1, 3, frames, 224, 224)
-        model = openvino.convert_model(_Pooled(load_i3d()).eval(), example_input=example,
-                                       input=[(-1, 3, frames, 224, 224)])
+        with warnings.catch_warnings():
+            # the trace reads the feature map's size as Python ints (TracerWarning): harmless, since a model
+            # is built for one frame count and the 224x224 crop, the only shapes it is ever given
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            model = openvino.convert_model(_Pooled(load_i3d()).eval(), example_input=example,
+                                           input=[(-1, 3, frames, 224, 224)])
         if self.precision == "int8":
             model = _quantize(model, frames)
         target = self._path(frames)
