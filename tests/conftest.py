@@ -66,11 +66,15 @@ def run_cli(*args, timeout: float = 600, **kwargs) -> subprocess.CompletedProces
     return subprocess.run([*VIDSEARCH, *map(str, args)], capture_output=True, text=True, timeout=timeout, **kwargs)
 
 
-@pytest.fixture(params=["milvus-lite", "milvus-server"])
+@pytest.fixture(params=["embedded", "milvus-lite", "milvus-server"])
 def db(request, tmp_path):
-    """A database on each Milvus backend: a fresh Lite folder, or the session's server (emptied afterwards)."""
-    if request.param == "milvus-lite":
+    """A database on each persistent backend: a fresh embedded or Lite folder, or the session's server (emptied
+    afterwards)."""
+    if request.param == "embedded":
         yield str(tmp_path / "lib.db")
+        return
+    if request.param == "milvus-lite":
+        yield "milvus-lite:" + str(tmp_path / "lib.db")
         return
     uri = request.getfixturevalue("milvus_server")
     yield uri

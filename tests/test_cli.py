@@ -5,7 +5,7 @@ import json
 import pytest
 
 from tests.conftest import make_video, run_cli
-from vidsearch.store import open_store
+from vidsearch.store import CollectionSpec, open_store
 
 pytestmark = pytest.mark.model  # runs the real I3D (in `vidsearch` processes)
 
@@ -73,7 +73,7 @@ def test_errors_are_one_line_not_tracebacks(tmp_path):
 def test_locked_database_is_explained(tmp_path):
     db = str(tmp_path / "held.db")
     holder = open_store(db)
-    holder.client  # connecting creates the database and takes its lock
+    holder.create(CollectionSpec(8))  # creates the database and takes its lock
     try:
         result = run("info", "--db", db, check=False)
     finally:

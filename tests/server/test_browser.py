@@ -1,4 +1,4 @@
-"""The web page in a real headless Chromium against `vidsearch serve` (a real process owning a Milvus Lite db)."""
+"""The web page in a real headless Chromium against `vidsearch serve` (a real process owning an embedded database)."""
 
 import shutil
 import socket

@@ -15,12 +15,14 @@ from vidsearch.store.milvus import LITE_INDEX_TYPES, SERVER_INDEX_TYPES
 DIM = 32
 
 
-@pytest.fixture(params=["brute-force", "milvus-lite", "milvus-server"])
+@pytest.fixture(params=["brute-force", "embedded", "milvus-lite", "milvus-server"])
 def store(request, tmp_path):
     if request.param == "brute-force":
         db = str(tmp_path / "store.npz")
+    elif request.param == "embedded":
+        db = str(tmp_path / "library.db")
     elif request.param == "milvus-lite":
-        db = str(tmp_path / "lite.db")
+        db = "milvus-lite:" + str(tmp_path / "lite.db")
     else:
         db = request.getfixturevalue("milvus_server")
     s = open_store(db, collection=f"t_{request.node.name.split('[')[0][-20:]}")
@@ -117,6 +119,18 @@ def test_a_write_cut_between_segments_and_video_row_leaves_no_video(store, monke
     store.upsert(with_segments(entries(3), per_video=4))
     store.flush()
     changed = with_segments(entries(1, seed=5, start=1), per_video=3, seed=8)
+    if store.kind == "embedded":  # one SQLite transaction: a write cut anywhere leaves the old version whole
+        before = store.get([1])[0]
+        monkeypatch.setattr(store, "_bump", lambda: (_ for _ in ()).throw(RuntimeError("killed mid-write")))
+        with pytest.raises(RuntimeError):
+            store.upsert(changed)
+        monkeypatch.undo()
+        assert store.count_segments() == 12 and np.array_equal(store.get([1])[0].vector, before.vector)
+        assert {h.video_id for h in store.search_segments(before.vector[None], 12)[0]} == {0, 1, 2}
+        store.upsert(changed)
+        store.flush()
+        assert store.count() == 3 and store.count_segments() == 4 + 3 + 4
+        return
     if store.kind == "brute-force":  # one process, no partial write possible: what a kill would leave
         store.segments[1] = changed[0].segments
         del store.rows[1]
@@ -151,7 +165,7 @@ def test_brute_force_file_survives_a_restart(tmp_path):
 
 
 def test_lite_keeps_nested_index_params_across_a_restart(tmp_path):
-    db = str(tmp_path / "lite.db")
+    db = "milvus-lite:" + str(tmp_path / "lite.db")
     store = open_store(db)
     store.create(spec(nlist=16))
     store.upsert(entries(40))
@@ -184,7 +198,7 @@ def _search_every_index(db: str, index_types) -> None:
 
 
 def test_every_allowed_index_builds_and_reloads_on_lite(tmp_path):
-    db = str(tmp_path / "lite.db")
+    db = "milvus-lite:" + str(tmp_path / "lite.db")
     _build_every_index(db, LITE_INDEX_TYPES)  # the last close stops this process's Lite engine
     _search_every_index(db, LITE_INDEX_TYPES)  # a fresh engine loads every index from disk
 
@@ -206,7 +220,7 @@ def test_every_allowed_index_builds_and_reloads_after_a_server_restart(milvus_se
     (IndexConfig("HNSW", m=1), "M must be"),
 ])
 def test_lite_refuses_indexes_it_cannot_build_before_writing_anything(tmp_path, index, match):
-    store = open_store(str(tmp_path / "lite.db"))
+    store = open_store("milvus-lite:" + str(tmp_path / "lite.db"))
     with pytest.raises(IndexConfigError, match=match):
         store.check_index(index)
     with pytest.raises(IndexConfigError, match=match):
@@ -216,7 +230,7 @@ def test_lite_refuses_indexes_it_cannot_build_before_writing_anything(tmp_path, 
 
 
 def test_lite_lock_held_by_another_process_is_reported(tmp_path):
-    db = str(tmp_path / "lite.db")
+    db = "milvus-lite:" + str(tmp_path / "lite.db")
     holder = open_store(db)
     holder.client  # connecting creates the database and takes its lock
     code = (

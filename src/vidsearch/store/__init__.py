@@ -16,6 +16,7 @@ __all__ = [
 ]
 
 
+EMBEDDED_PREFIX, LITE_PREFIX = "embedded:", "milvus-lite:"
 COLLECTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,229}")  # + "__segments" stays within Milvus' 255
 
 
@@ -28,16 +29,33 @@ def check_collection_name(name: str) -> str:
 
 
 def open_store(db: str, collection: str = "videos", token: str | None = None) -> VectorStore:
-    """`memory://` or `*.npz` -> numpy brute force; `http://HOST:19530` -> Milvus server; a path -> Milvus Lite."""
+    """Which backend a database string means:
+    - `memory://` or `*.npz`: numpy brute force (the reference);
+    - `http://HOST:19530` (or https, tcp, grpc): a Milvus server;
+    - `milvus-lite:PATH`: Milvus Lite;
+    - `embedded:PATH`, or a plain `PATH.db`: the embedded store (SQLite + FAISS), except a folder that already
+      is a Milvus Lite database, which keeps opening with Milvus Lite (libraries made before 0.3).
+    """
     check_collection_name(collection)
     if db.startswith("memory://") or db.endswith(".npz"):
         from .brute_force import BruteForceStore
 
         return BruteForceStore(db, collection)
-    from .milvus import MilvusStore, is_server_uri
+    from .milvus import MilvusStore, is_lite_database, is_server_uri
 
-    if not is_server_uri(db) and not db.endswith(".db"):
-        raise StoreError(f"--db {db!r}: give a Milvus Lite path ending in .db, a Milvus server URI "
-                         f"(http://HOST:19530), a .npz file or memory://")
+    if is_server_uri(db):
+        return MilvusStore(db, collection, token)
+    if db.startswith(LITE_PREFIX):
+        return MilvusStore(_path(db[len(LITE_PREFIX):]), collection, token)
+    if db.startswith(EMBEDDED_PREFIX) or not is_lite_database(_path(db)):
+        from .embedded import EmbeddedStore
 
+        return EmbeddedStore(_path(db.removeprefix(EMBEDDED_PREFIX)), collection)
     return MilvusStore(db, collection, token)
+
+
+def _path(db: str) -> str:
+    if not db.endswith(".db"):
+        raise StoreError(f"--db {db!r}: give a path ending in .db (the embedded store; milvus-lite:PATH.db for Milvus "
+                         f"Lite), a Milvus server URI (http://HOST:19530), a .npz file or memory://")
+    return db

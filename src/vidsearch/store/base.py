@@ -265,6 +265,10 @@ class VectorStore(ABC):
         """The video rows of these ids that exist; `vectors=False` leaves `vector` empty (cheaper: search)."""
 
     @abstractmethod
+    def segments_of(self, ids: list[int]) -> dict[int, list[Segment]]:
+        """The stored segments (vectors included) of these videos, in time order: what `migrate` copies."""
+
+    @abstractmethod
     def catalogue(self) -> dict[int, Listing]:
         """id -> Listing of every row."""
 

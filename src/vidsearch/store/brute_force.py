@@ -172,6 +172,9 @@ class BruteForceStore(VectorStore):
     def get(self, ids: list[int], vectors: bool = True) -> list[VideoEntry]:
         return [self.rows[int(i)] for i in ids if int(i) in self.rows]  # the vectors are at hand anyway
 
+    def segments_of(self, ids: list[int]) -> dict[int, list[Segment]]:
+        return {int(i): sorted(self.segments[int(i)], key=lambda s: s.start) for i in ids if int(i) in self.rows}
+
     def catalogue(self) -> dict[int, Listing]:
         return {i: Listing(e.path, e.label, e.fingerprint) for i, e in self.rows.items()}
 

@@ -35,7 +35,7 @@ from pymilvus import DataType, MilvusClient
 
 from ..tags import Action, Tag
 from .base import (
-    INDEX_TYPES, ActionHit, CollectionSpec, Hit, Listing, SegmentHit, StoreError, StoreLockedError, VectorStore,
+    INDEX_TYPES, ActionHit, CollectionSpec, Hit, Listing, Segment, SegmentHit, StoreError, StoreLockedError, VectorStore,
     VideoEntry, VideoFilter, segment_ids,
 )
 
@@ -112,6 +112,11 @@ def filter_expr(where: VideoFilter | None) -> str:
 
 def is_server_uri(db: str) -> bool:
     return db.startswith(("http://", "https://", "tcp://", "grpc://"))
+
+
+def is_lite_database(db: str) -> bool:
+    """A folder Milvus Lite made (its lock file, and none of the embedded store's)."""
+    return os.path.isfile(os.path.join(db, "LOCK")) and not os.path.isfile(os.path.join(db, "vidsearch.sqlite3"))
 
 
 def lite_lock_held(db: str) -> bool:
@@ -418,6 +423,16 @@ class MilvusStore(VectorStore):
             )
             for r in rows
         ]
+
+    def segments_of(self, ids: list[int]) -> dict[int, list[Segment]]:
+        found: dict[int, list[Segment]] = {}
+        for i in range(0, len(ids), 100):
+            rows = self._query(self.segments, f"video_id in {[int(v) for v in ids[i : i + 100]]}",
+                               ["video_id", "start", "end", "embedding"])
+            for r in rows:
+                found.setdefault(int(r["video_id"]), []).append(
+                    Segment(float(r["start"]), float(r["end"]), np.asarray(r["embedding"], np.float32)))
+        return {v: sorted(segments, key=lambda s: s.start) for v, segments in found.items()}
 
     def catalogue(self) -> dict[int, Listing]:
         if not self.exists():

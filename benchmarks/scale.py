@@ -1,0 +1,138 @@
+"""Stores at scale: segments written through the store contract, then searched from a new process.
+
+    python benchmarks/scale.py --store default --rows 100000 --dim 1024 [--json]
+    python benchmarks/scale.py --store milvus-lite --rows 100000 --dim 128
+    python benchmarks/scale.py --store milvus-server --uri http://127.0.0.1:19530 --rows 1000000 --dim 1024
+
+Vectors with structure (2,000 cluster centres on the unit sphere, each row a centre plus noise, normalised),
+written as videos of 100 segments each with `upsert` in batches of 100 videos, then `flush` (index built):
+insert rate and build time. The first segment search right after, in the writing process. Then a NEW process
+opens the library (`open_s`: open + first search) and runs single-vector top-10 segment searches (queries: rows
+plus noise): p50 / p99, and recall@10 against the exact top-10 computed here with numpy. `--store default` is
+what `--db PATH` opens by default. `--json` prints exactly
+{"store", "rows", "dim", "search_p50_ms", "search_p99_ms", "recall_at_10", "first_search_after_ingest_ms", "open_s"}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+PER_VIDEO = 100
+BATCH_VIDEOS = 100
+CENTRES = 2000
+QUERIES = 200
+STORES = {"default": "{path}", "embedded": "embedded:{path}", "milvus-lite": "milvus-lite:{path}",
+          "brute-force": "{path}.npz"}
+
+SEARCH = """
+import json, sys, time, resource
+import numpy as np
+start = time.perf_counter()
+from vidsearch.store import open_store
+store = open_store(sys.argv[1], "scale")
+queries = np.load(sys.argv[2])
+store.search_segments(queries[:1], 10)
+opened = time.perf_counter() - start
+times, found = [], []
+for q in queries:
+    t = time.perf_counter()
+    hits = store.search_segments(q[None], 10)[0]
+    times.append(time.perf_counter() - t)
+    found.append([(h.video_id, h.start) for h in hits])
+print(json.dumps({"open_s": opened, "times": times, "found": found, "kind": store.kind,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+store.close()
+"""
+
+
+def vectors(rows: int, dim: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((CENTRES, dim)).astype(np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    out = np.empty((rows, dim), np.float32)
+    for i in range(0, rows, 100_000):
+        n = min(100_000, rows - i)
+        block = centres[rng.integers(0, CENTRES, n)] + rng.standard_normal((n, dim)).astype(np.float32) * (0.6 / np.sqrt(dim))
+        out[i : i + n] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    return out
+
+
+def exact_top10(data: np.ndarray, queries: np.ndarray) -> list[set[int]]:
+    distances = np.full((len(queries), len(data)), np.inf, np.float32)
+    for i in range(0, len(data), 200_000):
+        block = data[i : i + 200_000]
+        distances[:, i : i + len(block)] = (block ** 2).sum(1)[None] - 2 * queries @ block.T
+    return [set(np.argpartition(row, 10)[:10].tolist()) for row in distances]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", default="default", choices=[*STORES, "milvus-server"])
+    parser.add_argument("--uri", default="http://127.0.0.1:19530", help="the server, for --store milvus-server")
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--dim", type=int, default=1024)
+    parser.add_argument("--index", default="IVF_FLAT")
+    parser.add_argument("--nprobe", type=int, default=32)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    from vidsearch.store import CollectionSpec, IndexConfig, Segment, VideoEntry, open_store
+
+    folder = Path(tempfile.mkdtemp(prefix="scale-"))
+    db = args.uri if args.store == "milvus-server" else STORES[args.store].format(path=folder / "scale.db")
+    data = vectors(args.rows, args.dim)
+    store = open_store(db, "scale")
+    store.drop()
+    store.create(CollectionSpec(args.dim, IndexConfig(args.index, nlist=400, nprobe=args.nprobe), {"model": "scale"}))
+    start = time.perf_counter()
+    videos = args.rows // PER_VIDEO
+    for first in range(0, videos, BATCH_VIDEOS):
+        store.upsert([VideoEntry(v, f"/videos/{v}.mp4", "scale", data[v * PER_VIDEO],
+                                 segments=[Segment(float(j), float(j) + 2.0, data[v * PER_VIDEO + j]) for j in range(PER_VIDEO)])
+                      for v in range(first, min(first + BATCH_VIDEOS, videos))])
+    inserted = time.perf_counter() - start
+    start = time.perf_counter()
+    store.flush()
+    built = time.perf_counter() - start
+    rng = np.random.default_rng(1)
+    queries = data[rng.integers(0, len(data), QUERIES)] + rng.standard_normal((QUERIES, args.dim)).astype(np.float32) * (0.3 / np.sqrt(args.dim))
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    start = time.perf_counter()
+    store.search_segments(queries[:1], 10)
+    first_search = time.perf_counter() - start
+    store.close()
+    np.save(folder / "queries.npy", queries)
+    run = subprocess.run([sys.executable, "-c", SEARCH, db, str(folder / "queries.npy")], capture_output=True, text=True)
+    if run.returncode:
+        sys.exit(f"search process failed: {run.stderr[-2000:]}")
+    searched = json.loads(run.stdout.strip().splitlines()[-1])
+    truth = exact_top10(data, queries)
+    recall = np.mean([len({v * PER_VIDEO + int(s) for v, s in found} & t) / 10 for found, t in zip(searched["found"], truth)])
+    times = np.array(searched["times"]) * 1000
+    disk = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20
+    result = {"store": searched["kind"] if args.store == "default" else args.store, "rows": args.rows, "dim": args.dim,
+              "search_p50_ms": round(float(np.percentile(times, 50)), 3),
+              "search_p99_ms": round(float(np.percentile(times, 99)), 3), "recall_at_10": round(float(recall), 4),
+              "first_search_after_ingest_ms": round(first_search * 1000, 3), "open_s": round(searched["open_s"], 3)}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(" ".join(f"{k}={v}" for k, v in result.items())
+              + f" insert_rows_per_s={args.rows / inserted:.0f} index_build_s={built:.1f} disk_mb={disk:.0f}"
+              f" search_process_rss_mb={searched['rss_mb']:.0f} index={args.index} nprobe={args.nprobe}")
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
