@@ -4,7 +4,7 @@
     python benchmarks/scale.py --store milvus-lite --rows 100000 --dim 128
     python benchmarks/scale.py --store milvus-server --uri http://127.0.0.1:19530 --rows 1000000 --dim 1024
 
-Vectors with structure (2,000 cluster centres on the unit sphere, each row a centre plus noise, normalised),
+Vectors with structure (2,000 cluster centres on the unit sphere, each row a centre plus noise of the same norm, normalised),
 written as videos of 100 segments each with `upsert` in batches of 100 videos, then `flush` (index built):
 insert rate and build time. The first segment search right after, in the writing process. Then a NEW process
 opens the library (`open_s`: open + first search) and runs single-vector top-10 segment searches (queries: rows
@@ -61,7 +61,7 @@ def vectors(rows: int, dim: int, seed: int = 0) -> np.ndarray:
     out = np.empty((rows, dim), np.float32)
     for i in range(0, rows, 100_000):
         n = min(100_000, rows - i)
-        block = centres[rng.integers(0, CENTRES, n)] + rng.standard_normal((n, dim)).astype(np.float32) * (0.6 / np.sqrt(dim))
+        block = centres[rng.integers(0, CENTRES, n)] + rng.standard_normal((n, dim)).astype(np.float32) * (1.0 / np.sqrt(dim))
         out[i : i + n] = block / np.linalg.norm(block, axis=1, keepdims=True)
     return out
 

@@ -7,7 +7,7 @@ Opening loads the saved indexes when their generation is SQLite's, and otherwise
 process killed between a write and a flush loses nothing, it only costs the rebuild.
 
 Each index is exact (a flat scan) while small and becomes IVF once it holds enough rows to train (at `flush`):
-nlist grows with the rows (2·sqrt(n), at least the spec's), nprobe is the spec's. Writes update the in-memory
+nlist grows with the rows (4·sqrt(n), at least the spec's), nprobe is the spec's. Writes update the in-memory
 index at once: the first search after an ingest is as fast as any other. One process per database (an advisory
 lock), like Milvus Lite; a second gets StoreLockedError with what to do.
 """
@@ -104,8 +104,8 @@ class _Index:
         return self.config.index_type != "FLAT" and not self.trained_ivf and self.index.ntotal >= TRAIN_MIN_ROWS
 
     def train(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        """Becomes IVF over these rows (all of the collection's): nlist grows with the row count (2·sqrt(n))."""
-        nlist = max(self.config.nlist, int(2 * math.sqrt(len(ids))))
+        """Becomes IVF over these rows (all of the collection's): nlist grows with the row count (4·sqrt(n))."""
+        nlist = max(self.config.nlist, int(4 * math.sqrt(len(ids))))
         quantizer = faiss.IndexFlatL2(self.dim)
         if self.config.index_type == "IVF_SQ8":
             index = faiss.IndexIVFScalarQuantizer(quantizer, self.dim, nlist, faiss.ScalarQuantizer.QT_8bit)
