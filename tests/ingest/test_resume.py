@@ -1,7 +1,9 @@
 """Resumable and incremental: a SIGKILLed run finishes on re-run with every video once; changes are upserted."""
 
+import contextlib
 import json
 import signal
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -35,14 +37,24 @@ def index(folder, db, *extra):
 
 def rows_stored(db: str) -> bool:
     """Seen from outside the indexing process: a server answers queries; a Lite database is locked by its
-    writer, so its write-ahead log is looked at instead."""
+    writer, so its write-ahead log is looked at instead; an embedded one is read as the SQLite file it is (WAL:
+    a reader beside the writer)."""
     if db.startswith("http"):
         store = open_store(db, "resume")
         try:
             return store.exists() and store.count() > 0
         finally:
             store.close()
-    return any(Path(db).glob("collections/resume/wal/wal_data_*"))
+    if db.startswith("milvus-lite:"):
+        return any(Path(db.removeprefix("milvus-lite:")).glob("collections/resume/wal/wal_data_*"))
+    file = Path(db) / "vidsearch.sqlite3"
+    if not file.exists():
+        return False
+    with contextlib.closing(sqlite3.connect(f"file:{file}?mode=ro", uri=True, timeout=5)) as sql:
+        try:
+            return sql.execute("SELECT count(*) FROM videos WHERE collection = 'resume'").fetchone()[0] > 0
+        except sqlite3.OperationalError:  # tables not made yet
+            return False
 
 
 def test_sigkill_of_a_first_index_with_default_settings_keeps_what_was_stored(folder, db):

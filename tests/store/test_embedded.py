@@ -101,6 +101,22 @@ def test_a_second_process_is_told_the_database_is_in_use(tmp_path):
     assert open_store(db).count() == 0  # free again once the holder closed
 
 
+def test_two_collections_of_one_database_in_one_process(tmp_path):
+    db = str(tmp_path / "lib.db")
+    first, second = open_store(db, "first"), open_store(db, "second")
+    first.create(spec())
+    second.create(spec())
+    first.upsert(entries(3))
+    second.upsert(entries(5))
+    assert (first.count(), second.count()) == (3, 5)
+    first.close()
+    code = ("import sys\nfrom vidsearch.store import open_store, StoreLockedError\n"
+            f"try:\n    open_store({db!r})\nexcept StoreLockedError as e:\n    sys.exit(7)\n")
+    assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 7  # still held by `second`
+    second.close()
+    assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0
+
+
 def test_an_existing_milvus_lite_library_keeps_opening_with_milvus_lite(tmp_path):
     db = str(tmp_path / "old.db")
     lite = open_store("milvus-lite:" + db)

@@ -7,7 +7,7 @@ Opening loads the saved indexes when their generation is SQLite's, and otherwise
 process killed between a write and a flush loses nothing, it only costs the rebuild.
 
 Each index is exact (a flat scan) while small and becomes IVF once it holds enough rows to train (at `flush`):
-nlist grows with the rows (4·sqrt(n), at least the spec's), nprobe is the spec's. Writes update the in-memory
+nlist grows with the rows (sqrt(nprobe·n), at least the spec's), nprobe is the spec's. Writes update the in-memory
 index at once: the first search after an ingest is as fast as any other. One process per database (an advisory
 lock), like Milvus Lite; a second gets StoreLockedError with what to do.
 """
@@ -38,6 +38,7 @@ DATABASE_FILE = "vidsearch.sqlite3"
 LOCK_FILE = "vidsearch.lock"
 EMBEDDED_INDEX_TYPES = ("FLAT", "IVF_FLAT", "IVF_SQ8")  # the ones FAISS can remove rows from in place
 TRAIN_MIN_ROWS = 20_000  # below this a flat scan is both exact and about as fast as IVF
+MAX_LISTS = 4096
 TRAIN_SAMPLE_PER_LIST = 40  # faiss asks for at least 39 points per cluster
 TRAIN_ITERATIONS = 10  # k-means iterations (faiss' default 25 takes 2.5x as long); recall: benchmarks/scale.py
 
@@ -104,8 +105,10 @@ class _Index:
         return self.config.index_type != "FLAT" and not self.trained_ivf and self.index.ntotal >= TRAIN_MIN_ROWS
 
     def train(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        """Becomes IVF over these rows (all of the collection's): nlist grows with the row count (4·sqrt(n))."""
-        nlist = max(self.config.nlist, int(4 * math.sqrt(len(ids))))
+        """Becomes IVF over these rows (all of the collection's). A search compares the query with every list's
+        centroid and with the rows of nprobe lists: nlist = sqrt(nprobe·n) makes the two equal and their sum
+        smallest (capped at MAX_LISTS, where training time grows faster than search time falls)."""
+        nlist = max(self.config.nlist, min(int(math.sqrt(self.config.nprobe * len(ids))), MAX_LISTS))
         quantizer = faiss.IndexFlatL2(self.dim)
         if self.config.index_type == "IVF_SQ8":
             index = faiss.IndexIVFScalarQuantizer(quantizer, self.dim, nlist, faiss.ScalarQuantizer.QT_8bit)
@@ -123,12 +126,45 @@ class _Index:
         k = max(1, min(k, self.index.ntotal))
         selector = faiss.IDSelectorBatch(np.asarray(allowed, np.int64)) if allowed is not None else None
         if self.trained_ivf:
+            # one query: its lists are scanned in parallel; several: one query per core
+            self.index.parallel_mode = 1 if len(queries) == 1 else 0
             nprobe = self.index.nlist if exhaustive else min(self.config.nprobe, self.index.nlist)
             params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe) if selector else faiss.SearchParametersIVF(nprobe=nprobe)
         else:
             params = faiss.SearchParameters(sel=selector) if selector else None
         distances, ids = self.index.search(queries, k, params=params)
         return distances, ids
+
+
+_locks: dict[str, list[int]] = {}  # database folder -> [lock file descriptor, stores of this process using it]
+_locks_guard = threading.Lock()
+
+
+def _take_lock(folder: str, fd: int) -> None:
+    """The database's lock, for this process: the first store takes it (OSError when another process holds it),
+    later stores of the same process share it (a demo, a test or a notebook may open two collections)."""
+    with _locks_guard:
+        if folder in _locks:
+            os.close(fd)
+            _locks[folder][1] += 1
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise
+        _locks[folder] = [fd, 1]
+
+
+def _release_lock(folder: str) -> None:
+    with _locks_guard:
+        held = _locks.get(folder)
+        if held is None:
+            return
+        held[1] -= 1
+        if held[1] <= 0:
+            os.close(held[0])  # closing the descriptor releases the flock
+            del _locks[folder]
 
 
 def _serialised(method):
@@ -154,7 +190,7 @@ class EmbeddedStore(VectorStore):
         self.folder = Path(db)
         self._lock = threading.RLock()
         self._sql: sqlite3.Connection | None = None
-        self._lock_fd: int | None = None
+        self._locked = False
         self._spec: CollectionSpec | None = None
         self._videos: _Index | None = None
         self._segments: _Index | None = None
@@ -178,16 +214,16 @@ class EmbeddedStore(VectorStore):
                                  f"to its folder even to read it (copy it somewhere writable)") from None
             raise StoreError(f"cannot open {self.location}: {e.strerror} ({e.filename or self.location})") from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _take_lock(str(self.folder.resolve()), fd)
         except OSError:
-            os.close(fd)
             raise StoreLockedError(
                 f"The database {self.location} is in use by another process (an embedded database allows one "
                 f"process at a time). Stop that process (e.g. `vidsearch serve`), or use a Milvus server URI "
                 f"(--db http://HOST:19530) to share one library between processes.") from None
-        self._lock_fd = fd
+        self._locked = True
         try:
-            sql = sqlite3.connect(self.folder / DATABASE_FILE, isolation_level=None, check_same_thread=False)
+            sql = sqlite3.connect(self.folder / DATABASE_FILE, isolation_level=None, check_same_thread=False,
+                                  timeout=60)  # two stores of one process: the second writer waits its turn
             sql.execute("PRAGMA journal_mode=WAL")
             sql.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable against a killed process
             sql.executescript(SCHEMA)
@@ -202,9 +238,9 @@ class EmbeddedStore(VectorStore):
         return self._open()
 
     def _unlock(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        if self._locked:
+            _release_lock(str(self.folder.resolve()))
+            self._locked = False
 
     def _generation(self) -> int:
         row = self.sql.execute("SELECT generation FROM collections WHERE name = ?", (self.collection,)).fetchone()
