@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.store.test_stores import DIM, entries, spec, with_segments
-from vidsearch.store import CollectionSpec, IndexConfig, StoreLockedError, open_store
+from vidsearch.store import CollectionSpec, IndexConfig, open_store
 from vidsearch.store import embedded
 from vidsearch.store.embedded import EMBEDDED_INDEX_TYPES
 
