@@ -254,7 +254,7 @@ class EmbeddedStore(VectorStore):
         if self._videos is None:
             spec = self.spec()
             built = []
-            for part, table in (("videos", "videos"), ("segments", "segments")):
+            for part in ("videos", "segments"):  # each index file is named after its table
                 file = self._index_file(part)
                 sidecar = file.with_suffix(".json")
                 index = None
@@ -262,7 +262,7 @@ class EmbeddedStore(VectorStore):
                     index = _Index(spec.dim, spec.index, faiss.read_index(str(file)))
                 if index is None:
                     index = _Index(spec.dim, spec.index)
-                    ids, vectors = self._all_vectors(table, spec.dim)
+                    ids, vectors = self._all_vectors(part, spec.dim)
                     if index.config.index_type != "FLAT" and len(ids) >= TRAIN_MIN_ROWS:
                         index.train(ids, vectors)
                     else:
