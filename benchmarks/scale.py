@@ -33,7 +33,7 @@ STORES = {"default": "{path}", "embedded": "embedded:{path}", "milvus-lite": "mi
           "brute-force": "{path}.npz"}
 
 SEARCH = """
-import json, sys, time, resource
+import json, sys, time
 import numpy as np
 start = time.perf_counter()
 from vidsearch.store import open_store
@@ -47,8 +47,10 @@ for q in queries:
     hits = store.search_segments(q[None], 10)[0]
     times.append(time.perf_counter() - t)
     found.append([(h.video_id, h.start) for h in hits])
+status = dict(line.split(":", 1) for line in open("/proc/self/status"))  # not ru_maxrss: a child inherits the parent's
 print(json.dumps({"open_s": opened, "times": times, "found": found, "kind": store.kind,
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "rss_mb": int(status["VmHWM"].split()[0]) / 1024,
+                  "anon_mb": int(status.get("RssAnon", "0 kB").split()[0]) / 1024}))
 store.close()
 """
 
@@ -127,7 +129,7 @@ def main() -> None:
     else:
         print(" ".join(f"{k}={v}" for k, v in result.items())
               + f" insert_rows_per_s={args.rows / inserted:.0f} index_build_s={built:.1f} disk_mb={disk:.0f}"
-              f" search_process_rss_mb={searched['rss_mb']:.0f} index={args.index} nprobe={args.nprobe}")
+              f" search_process_peak_rss_mb={searched['rss_mb']:.0f} anon_mb={searched['anon_mb']:.0f} index={args.index} nprobe={args.nprobe}")
     import shutil
 
     shutil.rmtree(folder, ignore_errors=True)

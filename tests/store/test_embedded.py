@@ -34,8 +34,22 @@ def test_every_index_trains_saves_and_reloads_without_a_rebuild(tmp_path, small_
     monkeypatch.setattr(embedded.EmbeddedStore, "_all_vectors", lambda *a: pytest.fail("rebuilt a saved index"))
     again = open_store(db)
     assert again.search_segments(query, 3)[0][0].video_id == 7 and again.count_segments() == 480
+    saved = again._index_file("segments")
+    assert again._segments.mapped_from == saved  # viewed in the file's pages, not read
+    written = saved.stat().st_mtime_ns
+    again.flush()  # nothing changed: the saved index is not rewritten
+    assert saved.stat().st_mtime_ns == written
     assert again.delete([7]) == 1 and 7 not in {h.video_id for h in again.search_segments(query, 50)[0]}
+    assert again._segments.mapped_from is None  # read into memory by the first write
+    again.upsert([rows[7]])
+    assert again.search_segments(query, 3)[0][0].video_id == 7
+    again.flush()
     again.close()
+    reopened = open_store(db)
+    assert reopened.search_segments(query, 3)[0][0].video_id == 7 and reopened.count_segments() == 480
+    reopened.upsert(with_segments(entries(1, seed=9, start=500), per_video=2))  # the first write is an insert
+    assert reopened.count_segments() == 482 and reopened._videos.mapped_from is None
+    reopened.close()
 
 
 def test_trained_ivf_matches_the_reference_with_filters(tmp_path, small_training):

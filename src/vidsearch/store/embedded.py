@@ -85,9 +85,23 @@ def where_sql(collection: str, where: VideoFilter | None) -> tuple[str, list]:
 class _Index:
     """One FAISS index over (id, vector) rows: exact while small, IVF once trained."""
 
-    def __init__(self, dim: int, config: IndexConfig, index=None):
+    def __init__(self, dim: int, config: IndexConfig, index=None, mapped_from: Path | None = None):
         self.dim, self.config = dim, config
         self.index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatL2(dim))
+        self.mapped_from = mapped_from  # the file whose pages the index views (read-only) until its first write
+
+    @classmethod
+    def load(cls, file: Path, dim: int, config: IndexConfig) -> "_Index":
+        """The saved index, its rows viewed in the file's pages (mmap) rather than copied: opening a million
+        1024-d rows costs a few milliseconds instead of reading 4 GB, and searches touch only the lists they
+        probe. The first write reads it into memory (`writable`)."""
+        return cls(dim, config, faiss.read_index(str(file), faiss.IO_FLAG_MMAP_IFC), mapped_from=file)
+
+    def writable(self) -> None:
+        """A viewed index cannot grow or shrink (faiss aborts the process): read into memory before a write."""
+        if self.mapped_from is not None:
+            self.index = faiss.read_index(str(self.mapped_from))
+            self.mapped_from = None
 
     @property
     def trained_ivf(self) -> bool:
@@ -95,10 +109,12 @@ class _Index:
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         if len(ids):
+            self.writable()
             self.index.add_with_ids(np.ascontiguousarray(vectors, np.float32), np.asarray(ids, np.int64))
 
     def remove(self, ids) -> None:
         if len(ids):
+            self.writable()
             self.index.remove_ids(np.asarray(list(ids), np.int64))
 
     def wants_training(self) -> bool:
@@ -118,7 +134,7 @@ class _Index:
         sample = np.random.default_rng(0).choice(len(ids), min(len(ids), nlist * TRAIN_SAMPLE_PER_LIST), replace=False)
         index.train(np.ascontiguousarray(vectors[np.sort(sample)], np.float32))
         index.add_with_ids(np.ascontiguousarray(vectors, np.float32), np.asarray(ids, np.int64))
-        self.index = index
+        self.index, self.mapped_from = index, None
 
     def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None,
                exhaustive: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -256,10 +272,9 @@ class EmbeddedStore(VectorStore):
             built = []
             for part in ("videos", "segments"):  # each index file is named after its table
                 file = self._index_file(part)
-                sidecar = file.with_suffix(".json")
                 index = None
-                if file.exists() and sidecar.exists() and json.loads(sidecar.read_text())["generation"] == self._generation():
-                    index = _Index(spec.dim, spec.index, faiss.read_index(str(file)))
+                if self._saved_generation(part) == self._generation():
+                    index = _Index.load(file, spec.dim, spec.index)
                 if index is None:
                     index = _Index(spec.dim, spec.index)
                     ids, vectors = self._all_vectors(part, spec.dim)
@@ -270,6 +285,14 @@ class EmbeddedStore(VectorStore):
                 built.append(index)
             self._videos, self._segments = built
         return self._videos, self._segments
+
+    def _saved_generation(self, part: str) -> int | None:
+        """The write generation the saved index of this part covers (None: not saved, or unreadable)."""
+        file = self._index_file(part)
+        try:
+            return int(json.loads(file.with_suffix(".json").read_text())["generation"]) if file.exists() else None
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def _all_vectors(self, table: str, dim: int) -> tuple[np.ndarray, np.ndarray]:
         """Every (id, vector) of the collection's table, read straight into preallocated arrays (a million
@@ -417,6 +440,8 @@ class EmbeddedStore(VectorStore):
         for part, index in zip(("videos", "segments"), self._indexes()):
             if index.wants_training():
                 index.train(*self._all_vectors(part, self.spec().dim))
+            elif self._saved_generation(part) == generation:
+                continue  # saved as it is (a search-only session, or a second flush): not rewritten
             file = self._index_file(part)
             file.parent.mkdir(exist_ok=True)
             temporary = file.with_name(f".{file.name}.tmp")
