@@ -32,7 +32,7 @@ def test_search_json_shape(indexed, tmp_path):
     out = json.loads(run("--db", db, "search", str(query), "-k", "3", "--json").stdout)
     assert set(out) == {"query", "results", "tags"} and out["query"] == str(query)
     assert len(out["results"]) == 3
-    assert all(set(r) == {"id", "path", "label", "distance", "duration", "segments"} for r in out["results"])
+    assert all(set(r) == {"id", "path", "label", "distance", "duration", "segments", "copy"} for r in out["results"])
     assert all(set(s) == {"start", "end", "query_start", "query_end", "distance"}
                for r in out["results"] for s in r["segments"])
     assert out["results"][0]["label"] == specs[8].motion

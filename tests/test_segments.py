@@ -106,7 +106,7 @@ def test_an_excerpt_finds_its_video_and_where_it_starts(engine, long_videos, tmp
     assert abs(best.segments[0].start - offset) <= 1.0
     assert best.distance <= best.segments[0].distance and best.distance < result.results[1].distance
     body = result.to_json()["results"][0]
-    assert set(body) == {"id", "path", "label", "distance", "duration", "segments"}
+    assert set(body) == {"id", "path", "label", "distance", "duration", "segments", "copy"}
     assert set(body["segments"][0]) == {"start", "end", "query_start", "query_end", "distance"}
 
 

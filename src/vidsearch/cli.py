@@ -15,7 +15,8 @@ from .progress import IndexProgress
 from .sources import SourceError
 from .store import INDEX_TYPES, MAX_K, IndexConfig, StoreError, VideoFilter, check_collection_name
 from .ingest import StrictModeError
-from .search import MAX_PER_VIDEO, clock
+from .duplicates import DEFAULT_MIN_OVERLAP
+from .search import COPY_THRESHOLD, MAX_PER_VIDEO, clock
 from .video import DecodeOptions, VideoDecodeError
 from .video.decode import MAX_FRAMES
 from .version import __version__
@@ -132,18 +133,51 @@ def cmd_index(args) -> int:
 
 def cmd_search(args) -> int:
     with _engine(args) as engine:
-        result = engine.search(args.video, k=args.k, per_video=args.per_video, where=args.where)
+        result = engine.search(args.video, k=args.k, per_video=args.per_video, where=args.where,
+                               copies_only=args.copies_only)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
         return EXIT_OK
     print(f"query: {result.query}  ({result.seconds * 1000:.0f} ms)")
     print("tags:  " + ", ".join(f"{t.label} {t.score:.2f}" for t in result.tags))
-    print(f"{'rank':>4}  {'id':>16}  {'distance':>8}  {'matched at':<21}  {'label':<16}  path")
+    if not result.results:
+        print("no video of this library holds a copy of it" if args.copies_only else "no video found")
+        return EXIT_OK
+    print(f"{'rank':>4}  {'id':>16}  {'distance':>8}  {'copy':<4}  {'matched at':<21}  {'label':<16}  path")
     for rank, hit in enumerate(result.results, start=1):
         where = [f"{clock(s.start)}-{clock(s.end)}" for s in hit.segments]
-        print(f"{rank:>4}  {hit.id:>16}  {hit.distance:8.4f}  {where[0] if where else '':<21}  {hit.label[:16]:<16}  {hit.path}")
+        print(f"{rank:>4}  {hit.id:>16}  {hit.distance:8.4f}  {'COPY' if hit.copy else '':<4}  "
+              f"{where[0] if where else '':<21}  {hit.label[:16]:<16}  {hit.path}")
         for more in where[1:]:
-            print(f"{'':>4}  {'':>16}  {'':>8}  {more:<21}  (also)")
+            print(f"{'':>4}  {'':>16}  {'':>8}  {'':<4}  {more:<21}  (also)")
+    return EXIT_OK
+
+
+def cmd_duplicates(args) -> int:
+    from .duplicates_html import render
+    from .progress import progress
+
+    with _engine(args) as engine:
+        ids = engine.store.catalogue()
+        total = -(-len(ids) // 64)
+        report = engine.duplicates(args.threshold, args.min_overlap, check_frames=not args.no_frame_check,
+                                   batches=lambda it: progress(it, total=total, desc="duplicates", unit="batch"))
+        paths = {video: listing.path for video, listing in ids.items()}
+        if args.html:
+            Path(args.html).write_text(render(report, paths), encoding="utf-8")
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+        return EXIT_OK
+    print(f"{len(report.pairs)} pairs of videos share footage, in {len(report.groups)} groups "
+          f"(threshold {report.threshold:g}, at least {report.min_overlap:g} s; {report.segments_searched} segments "
+          f"in {report.seconds:.1f} s" + (f"; {report.blank_windows} low-information windows left out" if report.blank_windows else "")
+          + ")" + (f" -> {args.html}" if args.html else ""))
+    for n, group in enumerate(report.groups, start=1):
+        print(f"group {n}: " + ", ".join(f"#{v}" for v in group))
+        for pair in (p for p in report.pairs if p.a in group):
+            print(f"  #{pair.a} {paths[pair.a]}\n  #{pair.b} {paths[pair.b]}\n    distance {pair.distance:.4f}, "
+                  f"{pair.overlap:.1f} s shared: " + "; ".join(
+                      f"{clock(s.a_start)}-{clock(s.a_end)} = {clock(s.b_start)}-{clock(s.b_end)}" for s in pair.segments))
     return EXIT_OK
 
 
@@ -401,8 +435,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=_bounded(int, 1, MAX_K, "k"), default=10, help="how many results (default 10)")
     p.add_argument("--per-video", type=_bounded(int, 1, MAX_PER_VIDEO, "count"), default=3,
                    help="matched intervals shown per video (default 3)")
+    p.add_argument("--copies-only", action="store_true",
+                   help=f"only the videos the query is a copy of (distance under {COPY_THRESHOLD:g})")
     _filter_options(p)
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("duplicates", parents=[common], help="which videos of the library are copies of one another")
+    p.add_argument("--threshold", type=_bounded(float, 1e-6, 4.0, "distance"), default=COPY_THRESHOLD,
+                   help=f"largest segment distance that counts as copied footage (default {COPY_THRESHOLD:g}, calibrated)")
+    p.add_argument("--min-overlap", type=_bounded(float, 0, 1e9, "seconds"), default=DEFAULT_MIN_OVERLAP, metavar="SECONDS",
+                   help=f"seconds of footage two videos must share (default {DEFAULT_MIN_OVERLAP:g})")
+    p.add_argument("--html", type=_writable_file, metavar="REPORT.html", help="also write a self-contained HTML report")
+    p.add_argument("--no-frame-check", action="store_true",
+                   help="do not read frames to leave out black, white, fades and plain cards (faster)")
+    p.set_defaults(func=cmd_duplicates)
 
     p = sub.add_parser("find-action", parents=[common],
                        help="the videos most likely to show a Kinetics-400 action, e.g. \"playing cricket\"")

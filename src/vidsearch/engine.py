@@ -14,11 +14,13 @@ from .config import Settings
 from .ingest import FailurePolicy, IndexReport, IngestEvents, add_embedded, embed_windows, run_ingest
 from .model import Embedder, TimedEmbedding
 from .model.labels import kinetics400_labels
-from .search import VideoMatch, check_per_video, find
+from .duplicates import DEFAULT_MIN_OVERLAP, DuplicateReport, find_duplicates
+from .search import COPY_THRESHOLD, VideoMatch, check_per_video, find
 from .sources import SourceItem, read_source
 from .store import VectorStore, VideoEntry, VideoFilter, check_k, open_store
 from .tags import Tag, merge_tags
 from .video import DecodeOptions, read_windows
+from .video.information import informative_windows
 
 
 @dataclass
@@ -98,26 +100,42 @@ class VideoSearch:
         return report
 
     # -- querying ----------------------------------------------------------------------------------------
-    def search(self, path: str | Path, k: int = 10, per_video: int = 3, where: VideoFilter | None = None) -> SearchResult:
+    def search(self, path: str | Path, k: int = 10, per_video: int = 3, where: VideoFilter | None = None,
+               copies_only: bool = False) -> SearchResult:
         """The k most similar videos, each with up to `per_video` intervals where the query matches it, among
-        the videos `where` admits (label, tag, duration, path prefix)."""
+        the videos `where` admits (label, tag, duration, path prefix); each says whether the query is a copy of
+        its footage, and `copies_only` keeps only those."""
         start = time.perf_counter()
         check_k(k)
         check_per_video(per_video)
         self.collection.projection()  # fails fast, before decoding, when there is no collection
         self.collection.check_filter(where)
-        result = self.search_embedding(self.embed(path), k, query=str(path), per_video=per_video, where=where)
+        result = self.search_embedding(self.embed(path), k, query=str(path), per_video=per_video, where=where,
+                                       copies_only=copies_only)
         result.seconds = time.perf_counter() - start
         return result
 
     def search_embedding(self, windows: list[TimedEmbedding], k: int = 10, query: str = "",
-                         per_video: int = 3, where: VideoFilter | None = None) -> SearchResult:
+                         per_video: int = 3, where: VideoFilter | None = None, copies_only: bool = False) -> SearchResult:
         """Search with an already embedded query (evaluation reuses one embedding across collections)."""
         check_k(k)
         check_per_video(per_video)
         self.collection.check_filter(where)
         tags = merge_tags([w.embedding.tags for w in windows], self.settings.top_k_tags)
-        return SearchResult(query, find(self.collection, windows, k, per_video, where), tags)
+        return SearchResult(query, find(self.collection, windows, k, per_video, where, copies_only=copies_only), tags)
+
+    def duplicates(self, threshold: float = COPY_THRESHOLD, min_overlap: float = DEFAULT_MIN_OVERLAP,
+                   check_frames: bool = True, batches: Callable | None = None) -> DuplicateReport:
+        """Pairs of library videos that share footage, with where, and the groups they form (see
+        `duplicates.find_duplicates`). `check_frames` reads the matched windows' frames to leave out black,
+        white, fades and plain cards (videos whose files are gone are matched on their vectors alone)."""
+        if not 0 < threshold <= 4 or min_overlap < 0:
+            raise ValueError(f"threshold must be in (0, 4] and min_overlap >= 0, not {threshold!r}, {min_overlap!r}")
+        stride = float(self.collection.spec().meta["segments"]["stride"])
+        paths = {video: listing.path for video, listing in self.store.catalogue().items()}
+        informative = (lambda video, windows: informative_windows(paths[video], windows)) if check_frames else None
+        return find_duplicates(self.store, stride, threshold, min_overlap, informative,
+                               **({"batches": batches} if batches else {}))
 
     def action_names(self) -> tuple[str, ...]:
         """The classes find-action knows: the model's (Kinetics-400), or a test embedder's own."""

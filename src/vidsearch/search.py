@@ -25,6 +25,7 @@ MIN_CANDIDATES = 100  # segments fetched per query window, at least
 CANDIDATES_PER_RESULT = 10  # ... and this many per result asked for
 MISSING = 4.0  # the largest squared L2 distance between unit vectors
 MAX_PER_VIDEO = 100
+COPY_THRESHOLD = 0.12  # a result this close is a copy of the query; benchmarks/copy_calibration.py, README "Copies"
 
 
 def clock(seconds: float) -> str:
@@ -66,10 +67,12 @@ class VideoMatch:
     distance: float
     duration: float = 0.0
     segments: list[Interval] = field(default_factory=list)
+    copy: bool = False  # the query is a copy of footage of this video (distance under the copy threshold)
 
     def to_json(self) -> dict:
         return {"id": self.id, "path": self.path, "label": self.label, "distance": self.distance,
-                "duration": round(self.duration, 3), "segments": [s.to_json() for s in self.segments]}
+                "duration": round(self.duration, 3), "segments": [s.to_json() for s in self.segments],
+                "copy": self.copy}
 
 
 @dataclass
@@ -83,9 +86,11 @@ class _Hits:
 
 
 def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video: int = 3,
-         where: VideoFilter | None = None) -> list[VideoMatch]:
+         where: VideoFilter | None = None, copy_threshold: float = COPY_THRESHOLD,
+         copies_only: bool = False) -> list[VideoMatch]:
     """The k videos nearest to the query (its windows embedded), each with up to `per_video` intervals, among
-    the videos `where` admits (the filter goes into the store's search, not onto its results)."""
+    the videos `where` admits (the filter goes into the store's search, not onto its results); each marked a
+    copy when its distance is under `copy_threshold`, and only those returned with `copies_only`."""
     vectors = collection.project(np.stack([w.embedding.vector for w in query]))
     stride = float(collection.spec().meta["segments"]["stride"])
     candidates = max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
@@ -106,7 +111,9 @@ def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video:
     matches = [_match(videos[v], _arrays(found), starts, ends, floor, stride, per_video)
                for v, found in by_video.items() if v in videos]
     matches.sort(key=lambda m: (m.distance, m.id))
-    return matches[:k]
+    for m in matches:
+        m.copy = m.distance <= copy_threshold
+    return [m for m in matches if m.copy or not copies_only][:k]
 
 
 def _arrays(found: list[tuple[int, SegmentHit]]) -> _Hits:

@@ -58,7 +58,7 @@ def test_search_returns_the_cli_shape_plus_urls(client, library):
     assert body["query"] == query.name and len(body["results"]) == 3 and len(body["tags"]) == 5
     assert client.post("/api/search?k=2", **upload(query)).json()["results"].__len__() == 2  # k as a query parameter
     first = body["results"][0]
-    assert set(first) == {"id", "path", "label", "distance", "duration", "segments", "preview_url", "file_url"}
+    assert set(first) == {"id", "path", "label", "distance", "duration", "segments", "copy", "preview_url", "file_url"}
     assert first["segments"][0]["start"] == 0.0 and first["segments"][0]["distance"] == first["distance"]
     assert first["path"] == str(query.resolve()) and first["distance"] < 1e-3
     assert first["preview_url"] == f"/api/videos/{first['id']}/preview"

@@ -12,13 +12,15 @@ from pathlib import Path as FilePath
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
 from ..actions import UnknownActionError
 from ..engine import VideoSearch
 from ..store import VideoFilter
-from ..search import MAX_PER_VIDEO, check_per_video
+from ..duplicates import DEFAULT_MIN_OVERLAP, DuplicateReport
+from ..duplicates_html import render
+from ..search import COPY_THRESHOLD, MAX_PER_VIDEO, check_per_video
 from ..sources import MAX_ID, VIDEO_EXTENSIONS, SourceItem, stable_id
 from ..video import VideoDecodeError
 from .config import ServerConfig
@@ -34,11 +36,15 @@ UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-dat
     "type": "object", "required": ["file"],
     "properties": {"file": {"type": "string", "format": "binary"}, "k": {"type": "integer", "default": 10},
                    "label": {"type": "string"}}}}}}}
+FLAG_VALUES = {"true": True, "1": True, "on": True, "yes": True, "false": False, "0": False, "off": False,
+               "no": False, "": False}
 FILTER_FIELDS = {"label": str, "tag": str, "min_duration": float, "max_duration": float, "path_prefix": str}
 SEARCH_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"],
     "properties": {"file": {"type": "string", "format": "binary"}, "k": {"type": "integer", "default": 10},
                    "per_video": {"type": "integer", "default": 3},
+                   "copies_only": {"type": "boolean", "default": False,
+                                   "description": "only the videos the upload is a copy of"},
                    **{name: {"type": "number" if kind is float else "string",
                              "description": "filter: only videos where this holds (empty: no condition)"}
                       for name, kind in FILTER_FIELDS.items()}}}}}}}
@@ -103,8 +109,17 @@ def check_search_field(name: str, value: str) -> None:
         parse_k(value)
     elif name == "per_video":
         parse_per_video(value)
+    elif name == "copies_only":
+        parse_flag(name, value)
     elif name in FILTER_FIELDS:
         parse_filter({name: value})
+
+
+def parse_flag(name: str, value: str) -> bool:
+    text = str(value).strip().lower()
+    if text not in FLAG_VALUES:
+        raise HTTPException(422, f"{name} must be true or false, not {str(value)[:20]!r}")
+    return FLAG_VALUES[text]
 
 
 def parse_per_video(value: str | int) -> int:
@@ -170,8 +185,9 @@ def stats(engine: VideoSearch = Depends(engine_of)) -> dict:
 @router.post("/api/search", openapi_extra=SEARCH_BODY)
 async def search(request: Request, k: int | None = Query(None, description="results (1-100); or the form field k"),
                  engine: VideoSearch = Depends(engine_of), config: ServerConfig = Depends(config_of)) -> dict:
-    """Upload a video (multipart field `file`; optional fields `k`, `per_video` and the filters `label`, `tag`,
-    `min_duration`, `max_duration`, `path_prefix`): the most similar videos of the library."""
+    """Upload a video (multipart field `file`; optional fields `k`, `per_video`, `copies_only` and the filters
+    `label`, `tag`, `min_duration`, `max_duration`, `path_prefix`): the most similar videos of the library,
+    each with `copy` (the upload is a copy of its footage)."""
     if k is not None:
         parse_k(k)
     if not engine.count():
@@ -180,7 +196,8 @@ async def search(request: Request, k: int | None = Query(None, description="resu
         k = parse_k(upload.fields.get("k", k or 10))
         per_video = parse_per_video(upload.fields.get("per_video", 3))
         where = parse_filter(upload.fields)
-        result = await run_in_threadpool(engine.search, upload.path, k, per_video, where)
+        copies_only = parse_flag("copies_only", upload.fields.get("copies_only", ""))
+        result = await run_in_threadpool(engine.search, upload.path, k, per_video, where, copies_only)
     body = result.to_json()
     body["query"] = upload.filename
     body["results"] = [{**r, **urls(r["id"])} for r in body["results"]]
@@ -208,6 +225,35 @@ def actions(q: str = Query(..., max_length=200, description="a Kinetics-400 clas
     body["results"] = [{**r.to_json(), "start": round(r.start, 3), "end": round(r.end, 3), **urls(r.id)}
                        for r in found.results]
     return body
+
+
+def duplicates_report(engine: VideoSearch, threshold: float, min_overlap: float):
+    if not engine.count():
+        raise HTTPException(409, "the library is empty: index some videos first")
+    return engine.duplicates(threshold, min_overlap)
+
+
+@readable("/api/duplicates")
+async def duplicates(threshold: float = Query(COPY_THRESHOLD, gt=0, le=4, description="largest segment distance of copied footage"),
+                     min_overlap: float = Query(DEFAULT_MIN_OVERLAP, ge=0, le=1e9, description="seconds two videos must share"),
+                     engine: VideoSearch = Depends(engine_of)) -> dict:
+    """Pairs of library videos that share footage (the matched intervals in both) and the groups of videos that
+    copy one another. Searches every segment of the library: seconds on a small library, minutes on a large one."""
+    report = await run_in_threadpool(duplicates_report, engine, threshold, min_overlap)
+    members = sorted({v for group in report.groups for v in group})
+    return {**report.to_json(), "videos": [describe(e) for e in engine.store.get(members, vectors=False)]}
+
+
+@router.get("/duplicates", response_class=HTMLResponse, include_in_schema=False)
+async def duplicates_page(threshold: float = Query(COPY_THRESHOLD, gt=0, le=4),
+                          min_overlap: float = Query(DEFAULT_MIN_OVERLAP, ge=0, le=1e9),
+                          engine: VideoSearch = Depends(engine_of)) -> HTMLResponse:
+    """The duplicates report as a page (the same as `vidsearch duplicates --html`)."""
+    if not engine.count():
+        return HTMLResponse(render(DuplicateReport(threshold, min_overlap), {}))
+    report = await run_in_threadpool(duplicates_report, engine, threshold, min_overlap)
+    paths = {v: listing.path for v, listing in engine.store.catalogue().items()}
+    return HTMLResponse(await run_in_threadpool(render, report, paths))
 
 
 @readable("/api/actions/names")

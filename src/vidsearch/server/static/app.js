@@ -78,6 +78,13 @@ function card(hit, rank) {
   const figure = hit.score !== undefined ? `${Math.round(hit.score * 100)}% likely` : `distance ${hit.distance.toFixed(4)}`;
   li.innerHTML = `<img loading="lazy" alt=""><div class="meta"><span class="rank">#${rank}</span>
     <div class="label"></div><div class="when"></div><div class="dist">${figure}</div></div>`;
+  if (hit.copy) {  // the query is a copy of this video's footage (distance under the calibrated threshold)
+    const badge = document.createElement("span");
+    badge.className = "copy-badge";
+    badge.textContent = "copy";
+    badge.title = "The query is a copy of this video's footage";
+    li.querySelector(".meta").prepend(badge);
+  }
   li.querySelector("img").src = hit.preview_url;
   li.querySelector("img").alt = `preview of ${hit.label || hit.path}`;
   li.querySelector(".label").textContent = hit.label || hit.path.split("/").pop();

@@ -1,0 +1,155 @@
+"""Calibrates the copy threshold (the `copy` flag of search results and `vidsearch duplicates`' default).
+
+    python benchmarks/copy_calibration.py --copies data/copies --real data/real --long data/long [--work DIR]
+
+Datasets from `vidsearch dataset build copies|real|long`. Everything is embedded once (cached in --work),
+then indexed with the default settings (as `vidsearch index` would) into these collections:
+
+- duplicates: the `copies` library WITH its copies (originals + re-encoded, cropped, flipped, letterboxed,
+  brightened, trimmed, logo'd, half-rate copies): true pairs are an original and its copies, or two copies of
+  one original; two clips of one source video (bikes_s00 / bikes_s01, ...) are distinct footage of one scene and
+  must not pair. And `real` (library + queries: different clips of the same scenes): every pair there is false.
+- copy flag: `copies` queries against the originals, `long` excerpts against the long videos (true: the
+  result the query was copied from), `real` queries against the real library (no result is a copy).
+
+For each threshold: pair precision / recall, false pairs in `real`, flag precision / recall. Also the flag
+with score normalisation (the distance divided by the distance of the 5th-nearest other video, a ratio test
+akin to the background normalisation of Meta's VSC baseline), to see whether it separates better.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from vidsearch import Settings, VideoSearch
+from vidsearch.bench import _embed_all
+from vidsearch.evaluate import query_files, read_truth
+from vidsearch.model import Embedder
+from vidsearch.sources import read_folder
+from vidsearch.video import DecodeOptions
+
+THRESHOLDS = (0.02, 0.04, 0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.18, 0.20, 0.25, 0.30, 0.40)
+RATIO_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+BACKGROUND_RANK = 5
+K = 10
+
+
+def embedded(work: Path, name: str, folder: Path, queries: list[Path], embedder: Embedder):
+    cache = work / f"{name}.pickle"
+    if cache.exists():
+        return pickle.loads(cache.read_bytes())
+    print(f"embedding {name} ...", file=sys.stderr)
+    result = _embed_all(embedder, read_folder(folder), queries, DecodeOptions())
+    cache.write_bytes(pickle.dumps(result))
+    return result
+
+
+def collection(db: Path, name: str, rows, embedder) -> VideoSearch:
+    engine = VideoSearch(settings=Settings(db=str(db), collection=name), embedder=embedder)
+    engine.drop()
+    engine.add_embeddings(rows)
+    engine.store.flush()
+    return engine
+
+
+def pair_scores(engine: VideoSearch, same: callable) -> list[dict]:
+    """For each threshold: the pairs found, how many are right, and the true pairs there are."""
+    labels = {v: listing.label for v, listing in engine.store.catalogue().items()}
+    paths = {v: listing.path for v, listing in engine.store.catalogue().items()}
+    truth = {(a, b) for a in labels for b in labels if a < b and same(paths[a], paths[b])}
+    rows = []
+    for threshold in THRESHOLDS:
+        report = engine.duplicates(threshold)
+        found = {(p.a, p.b) for p in report.pairs}
+        rows.append({"threshold": threshold, "pairs": len(found), "right": len(found & truth), "truth": len(truth),
+                     "seconds": round(report.seconds, 2), "blank_windows": report.blank_windows})
+    return rows
+
+
+def copy_of(query: Path, result_path: str) -> bool:
+    """A `copies` query (LABEL/LABEL_KIND.ext) is a copy of LABEL's original."""
+    return Path(result_path).parent.name == query.parent.name
+
+
+def flag_scores(searches: list[tuple[VideoSearch, dict, callable]]) -> dict:
+    """Results (top K) of every query with its distance, ratio to the 5th other video, and truth."""
+    results = []
+    for engine, queries, truth in searches:
+        for query, windows in queries.items():
+            found = engine.search_embedding(windows, k=K).results
+            background = found[BACKGROUND_RANK - 1].distance if len(found) >= BACKGROUND_RANK else found[-1].distance
+            for m in found:
+                results.append((m.distance, m.distance / max(background, 1e-9), truth(query, m.path)))
+    positives = sum(t for _, _, t in results)
+    table = {"distance": [], "ratio": []}
+    for kind, thresholds, column in (("distance", THRESHOLDS, 0), ("ratio", RATIO_THRESHOLDS, 1)):
+        for threshold in thresholds:
+            flagged = [r for r in results if r[column] <= threshold]
+            right = sum(r[2] for r in flagged)
+            table[kind].append({"threshold": threshold, "flagged": len(flagged), "right": right, "positives": positives,
+                                "precision": round(right / len(flagged), 4) if flagged else 1.0,
+                                "recall": round(right / positives, 4)})
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=Path, default=Path("data/copies"))
+    parser.add_argument("--real", type=Path, default=Path("data/real"))
+    parser.add_argument("--long", type=Path, default=Path("data/long"))
+    parser.add_argument("--work", type=Path, default=Path("data/copy_calibration"))
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    embedder = Embedder()
+    copies_queries = query_files(args.copies / "test")
+    real_queries = query_files(args.real / "test")
+    long_queries = query_files(args.long / "test")
+    copies_all, _ = embedded(args.work, "copies_all", args.copies, [], embedder)
+    originals, copies_cached = embedded(args.work, "copies", args.copies / "train", copies_queries, embedder)
+    real_all, _ = embedded(args.work, "real_all", args.real, [], embedder)
+    real_library, real_cached = embedded(args.work, "real", args.real / "train", real_queries, embedder)
+    long_library, long_cached = embedded(args.work, "long", args.long / "train", long_queries, embedder)
+    db = args.work / "calibration.db"
+    same_original = lambda a, b: Path(a).parent.name == Path(b).parent.name  # noqa: E731
+    out = {}
+    with collection(db, "copies_all", copies_all, embedder) as engine:
+        out["pairs_copies"] = pair_scores(engine, same_original)
+    with collection(db, "real_all", real_all, embedder) as engine:
+        out["pairs_real"] = pair_scores(engine, lambda a, b: False)
+    truth = read_truth(long_queries)
+    engines = [collection(db, "copies", originals, embedder), collection(db, "real", real_library, embedder),
+               collection(db, "long", long_library, embedder)]
+    out["flag"] = flag_scores([
+        (engines[0], copies_cached, copy_of),
+        (engines[1], real_cached, lambda q, p: False),
+        (engines[2], long_cached, lambda q, p: Path(truth[q.resolve()].video) == Path(p).resolve()),
+    ])
+    for engine in engines:
+        engine.close()
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return
+    print("duplicates on `copies` (originals + copies) and on `real` (distinct clips of the same scenes):")
+    print("| threshold | pairs found | right | true pairs | precision | recall | false pairs in real |")
+    print("|---|---|---|---|---|---|---|")
+    for c, r in zip(out["pairs_copies"], out["pairs_real"]):
+        precision = c["right"] / c["pairs"] if c["pairs"] else 1.0
+        print(f"| {c['threshold']:g} | {c['pairs']} | {c['right']} | {c['truth']} | {precision:.3f} | "
+              f"{c['right'] / c['truth']:.3f} | {r['pairs']} |")
+    for kind in ("distance", "ratio"):
+        print(f"\ncopy flag by {kind} (top {K} of every copies / long / real query):")
+        print("| threshold | flagged | right | precision | recall |")
+        print("|---|---|---|---|---|")
+        for row in out["flag"][kind]:
+            print(f"| {row['threshold']:g} | {row['flagged']} | {row['right']} | {row['precision']:.3f} | {row['recall']:.3f} |")
+
+
+if __name__ == "__main__":
+    main()

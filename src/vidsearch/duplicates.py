@@ -1,0 +1,250 @@
+"""Copies inside a library: each video's segments searched against the rest, aligned in time → pairs of videos
+that share footage (the matched intervals in both) and groups of videos that copy one another.
+
+A segment pair is a match when its distance is under the threshold (the same threshold marks a search
+result as a copy; its default is calibrated by `benchmarks/copy_calibration.py`). A pair of videos keeps the
+matches that agree on one time offset (a copy, a re-encode, a crop, a trim), and a compilation keeps one
+offset per part: the matches are taken offset by offset, best supported first, and each offset's matches that
+follow one another become an interval. Windows with little information (black, white, fades, plain cards)
+match each other in any two videos: they are checked on the frames and left out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .search import COPY_THRESHOLD
+from .store import MAX_K, VectorStore
+
+DEFAULT_MIN_OVERLAP = 1.0  # seconds of footage two videos must share
+NEIGHBOURS = 32  # segments fetched per segment at first; grown while all of them are under the threshold
+BATCH_VIDEOS = 64  # videos whose segments are searched together
+
+Informative = Callable[[int, list[tuple[float, float]]], list[bool]]  # (video id, windows) -> keep each?
+
+
+@dataclass
+class MatchedSpan:
+    """Footage two videos share: [a_start, a_end] of the first is [b_start, b_end] of the second."""
+
+    a_start: float
+    a_end: float
+    b_start: float
+    b_end: float
+    distance: float  # mean over the matched segments
+
+    def to_json(self) -> dict:
+        return {"a_start": round(self.a_start, 3), "a_end": round(self.a_end, 3), "b_start": round(self.b_start, 3),
+                "b_end": round(self.b_end, 3), "distance": round(self.distance, 6)}
+
+
+@dataclass
+class DuplicatePair:
+    """Two videos (a < b, library ids) that share footage: the best interval's distance, the seconds of a
+    they share, and every interval."""
+
+    a: int
+    b: int
+    distance: float
+    overlap: float
+    segments: list[MatchedSpan]
+
+    def to_json(self) -> dict:
+        return {"a": self.a, "b": self.b, "distance": round(self.distance, 6), "overlap": round(self.overlap, 3),
+                "segments": [s.to_json() for s in self.segments]}
+
+
+@dataclass
+class DuplicateReport:
+    threshold: float
+    min_overlap: float
+    pairs: list[DuplicatePair] = field(default_factory=list)
+    groups: list[list[int]] = field(default_factory=list)
+    seconds: float = 0.0
+    segments_searched: int = 0
+    blank_windows: int = 0  # windows left out as low-information
+
+    def to_json(self) -> dict:
+        return {"threshold": self.threshold, "pairs": [p.to_json() for p in self.pairs], "groups": self.groups,
+                "seconds": round(self.seconds, 3)}
+
+
+@dataclass
+class _Match:
+    a_start: float
+    a_end: float
+    b_start: float
+    b_end: float
+    distance: float
+
+
+def find_duplicates(store: VectorStore, stride: float, threshold: float = COPY_THRESHOLD,
+                    min_overlap: float = DEFAULT_MIN_OVERLAP, informative: Informative | None = None,
+                    batches: Callable[[Iterable], Iterable] = lambda it: it) -> DuplicateReport:
+    """Every pair of the store's videos sharing at least `min_overlap` seconds of footage under `threshold`.
+    `stride` is the collection's window stride (0: one vector per video); `informative` says which windows
+    carry information (None: all do); `batches` wraps the batch loop (a progress bar)."""
+    started = time.perf_counter()
+    report = DuplicateReport(threshold, min_overlap)
+    ids = sorted(store.catalogue())
+    matches: dict[tuple[int, int], dict[tuple[float, float], _Match]] = {}
+    for first in batches(range(0, len(ids), BATCH_VIDEOS)):
+        segments = store.segments_of(ids[first : first + BATCH_VIDEOS])
+        owners = [(video, s.start, s.end) for video, found in segments.items() for s in found]
+        if not owners:
+            continue
+        vectors = np.stack([s.vector for found in segments.values() for s in found])
+        report.segments_searched += len(owners)
+        for (video, start, end), hits in zip(owners, _neighbours(store, vectors, threshold)):
+            for hit in hits:
+                if hit.video_id == video:
+                    continue
+                a, b = sorted((video, hit.video_id))
+                m = (_Match(start, end, hit.start, hit.end, hit.distance) if a == video
+                     else _Match(hit.start, hit.end, start, end, hit.distance))
+                found = matches.setdefault((a, b), {})
+                key = (round(m.a_start, 3), round(m.b_start, 3))
+                if key not in found or m.distance < found[key].distance:
+                    found[key] = m
+    if informative is not None:
+        report.blank_windows = _drop_blank(matches, informative)
+    durations = {e.id: e.duration for e in store.get(sorted({v for pair in matches for v in pair}), vectors=False)}
+    for (a, b), found in sorted(matches.items()):
+        if not found or a not in durations or b not in durations:  # no row: a video being written
+            continue
+        spans = _align(list(found.values()), stride)
+        overlap = _covered([(s.a_start, min(s.a_end, durations[a] or s.a_end)) for s in spans])
+        if spans and overlap >= min_overlap - 1e-9:
+            best = min(spans, key=lambda s: s.distance)
+            report.pairs.append(DuplicatePair(a, b, best.distance, overlap, spans))
+    report.pairs.sort(key=lambda p: (p.distance, p.a, p.b))
+    report.groups = _groups(report.pairs)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _neighbours(store: VectorStore, vectors: np.ndarray, threshold: float) -> list[list]:
+    """Each vector's library segments under the threshold: NEIGHBOURS at first, four times more for the
+    vectors whose every neighbour was under it (a long static shot has many near itself), up to MAX_K."""
+    k = NEIGHBOURS
+    found = store.search_segments(vectors, k)
+    result = [[h for h in hits if h.distance <= threshold] for hits in found]
+    pending = [i for i, hits in enumerate(found) if len(hits) == k and hits[-1].distance <= threshold]
+    while pending and k < MAX_K:
+        k = min(k * 4, MAX_K)
+        again = store.search_segments(vectors[pending], k)
+        for i, hits in zip(pending, again):
+            result[i] = [h for h in hits if h.distance <= threshold]
+        pending = [i for i, hits in zip(pending, again) if len(hits) == k and hits[-1].distance <= threshold]
+    return result
+
+
+def _drop_blank(matches: dict, informative: Informative) -> int:
+    """Removes the matches that rest on a low-information window of either video; returns how many windows
+    were found low-information."""
+    wanted: dict[int, set[tuple[float, float]]] = {}
+    for (a, b), found in matches.items():
+        for m in found.values():
+            wanted.setdefault(a, set()).add((m.a_start, m.a_end))
+            wanted.setdefault(b, set()).add((m.b_start, m.b_end))
+    blank: set[tuple[int, float, float]] = set()
+    for video, windows in wanted.items():
+        windows_in_order = sorted(windows)
+        blank |= {(video, *w) for w, keep in zip(windows_in_order, informative(video, windows_in_order)) if not keep}
+    for (a, b), found in matches.items():
+        for key in [key for key, m in found.items() if (a, m.a_start, m.a_end) in blank or (b, m.b_start, m.b_end) in blank]:
+            del found[key]
+    return len(blank)
+
+
+def _align(found: list[_Match], stride: float) -> list[MatchedSpan]:
+    """The matches grouped by time offset (b − a), the best supported offset first, each offset's matches
+    split where they stop following one another: one span per run. A span whose footage is already matched
+    (half of it, in either video) by a better supported one is left out: it is a look-alike moment of the
+    same videos, not more shared footage."""
+    if stride <= 0:  # one vector per video: the match is the whole of both
+        best = min(found, key=lambda m: m.distance)
+        return [MatchedSpan(best.a_start, best.a_end, best.b_start, best.b_end, best.distance)]
+    tolerance = 0.75 * stride
+    a_start = np.array([m.a_start for m in found])
+    offsets = np.array([m.b_start - m.a_start for m in found])
+    distance = np.array([m.distance for m in found])
+    remaining = np.ones(len(found), bool)
+    runs: list[list[_Match]] = []
+    while remaining.any():
+        anchor = _best_supported(offsets[remaining], distance[remaining], tolerance)
+        taken = np.flatnonzero(remaining & (np.abs(offsets - anchor) <= tolerance))
+        remaining[taken] = False
+        taken = taken[np.argsort(a_start[taken])]
+        run = [found[taken[0]]]
+        for i in taken[1:]:
+            if found[i].a_start > max(m.a_end for m in run) + tolerance:  # a gap: a separate interval
+                runs.append(run)
+                run = []
+            run.append(found[i])
+        runs.append(run)
+    kept: list[MatchedSpan] = []
+    for run in sorted(runs, key=lambda r: (-len(r), np.mean([m.distance for m in r]))):
+        span = _span(run)
+        if not kept or (_inside(span.a_start, span.a_end, [(k.a_start, k.a_end) for k in kept]) < 0.5
+                        and _inside(span.b_start, span.b_end, [(k.b_start, k.b_end) for k in kept]) < 0.5):
+            kept.append(span)
+    kept.sort(key=lambda s: s.a_start)
+    return kept
+
+
+def _inside(start: float, end: float, intervals: list[tuple[float, float]]) -> float:
+    """The share of [start, end] that the intervals cover."""
+    if end <= start:
+        return 1.0
+    clipped = [(max(start, a), min(end, b)) for a, b in intervals if b > start and a < end]
+    return _covered(clipped) / (end - start)
+
+
+def _best_supported(offsets: np.ndarray, distance: np.ndarray, tolerance: float) -> float:
+    """The offset with the most others within the tolerance (ties: the lowest mean distance among them)."""
+    order = np.argsort(offsets)
+    ordered, cumulative = offsets[order], np.concatenate([[0.0], np.cumsum(distance[order])])
+    low = np.searchsorted(ordered, ordered - tolerance, "left")
+    high = np.searchsorted(ordered, ordered + tolerance, "right")
+    count = high - low
+    mean = (cumulative[high] - cumulative[low]) / count
+    best = np.lexsort((mean, -count))[0]
+    return float(ordered[best])
+
+
+def _span(run: list[_Match]) -> MatchedSpan:
+    return MatchedSpan(min(m.a_start for m in run), max(m.a_end for m in run), min(m.b_start for m in run),
+                       max(m.b_end for m in run), float(np.mean([m.distance for m in run])))
+
+
+def _covered(intervals: list[tuple[float, float]]) -> float:
+    """Seconds covered by the union of the intervals."""
+    total, end = 0.0, -np.inf
+    for start, stop in sorted(intervals):
+        if stop > end:
+            total += stop - max(start, end)
+            end = stop
+    return total
+
+
+def _groups(pairs: list[DuplicatePair]) -> list[list[int]]:
+    """Connected components of the pairs: videos that are copies of one another, directly or through others."""
+    parent: dict[int, int] = {}
+
+    def root(v: int) -> int:
+        while parent.setdefault(v, v) != v:
+            parent[v] = parent[parent[v]]
+            v = parent[v]
+        return v
+
+    for p in pairs:
+        parent[root(p.a)] = root(p.b)
+    members: dict[int, list[int]] = {}
+    for v in parent:
+        members.setdefault(root(v), []).append(v)
+    return sorted((sorted(g) for g in members.values()), key=lambda g: (-len(g), g))

@@ -1,0 +1,208 @@
+"""Copies inside a library (fast layer: the fake embedder, real encoded videos): the right pairs with the right
+times, the groups, nothing between different clips of one scene, black frames and title cards left out, the
+JSON shape, the HTML report, the CLI, and the copy flag of search. The real model is in
+tests/server/test_browser.py (default threshold) and benchmarks/copy_calibration.py (the calibration)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import numpy as np
+import pytest
+
+from tests.conftest import run_cli
+from tests.duplicates_corpus import COPIED, GROUPS, build
+from tests.fakes import FakeEmbedder
+from vidsearch import Settings, VideoSearch
+from vidsearch.config import ReduceConfig
+from vidsearch.duplicates import DuplicatePair, MatchedSpan, _align, _covered, _groups, _Match
+from vidsearch.duplicates_html import render
+from vidsearch.search import find
+from vidsearch.sources import SourceItem
+from vidsearch.video.information import informative_windows, is_plain, low_information
+
+# The fake embedder's distances are on another scale than I3D's: copies < 0.006, different footage > 0.03 on
+# this corpus (measured); the calibrated default (0.12) belongs to the real model.
+FAKE_THRESHOLD = 0.015
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("copies"))
+
+
+@pytest.fixture(scope="module")
+def engine(corpus, tmp_path_factory):
+    db = str(tmp_path_factory.mktemp("db") / "lib.db")
+    engine = VideoSearch(settings=Settings(db=db, reduce=ReduceConfig(centre=False)), embedder=FakeEmbedder())
+    engine.settings.ingest.workers = 0
+    report = engine.index([SourceItem(n, path, name) for n, (name, path) in enumerate(sorted(corpus.items()), 1)])
+    assert report.indexed == len(corpus) and not report.failed
+    engine.store.flush()
+    yield engine
+    engine.close()
+
+
+def named(engine, report) -> tuple[set, list]:
+    names = {v: listing.label for v, listing in engine.store.catalogue().items()}
+    pairs = {tuple(sorted((names[p.a], names[p.b]))) for p in report.pairs}
+    return pairs, [{names[v] for v in group} for group in report.groups]
+
+
+def test_every_copy_pairs_and_nothing_else(engine):
+    report = engine.duplicates(FAKE_THRESHOLD)
+    pairs, groups = named(engine, report)
+    assert pairs == COPIED  # scene_1 / scene_2 (one scene, different action) do not pair
+    assert sorted(groups, key=len, reverse=True) == GROUPS
+    assert report.blank_windows > 0 and report.segments_searched == engine.store.count_segments()
+
+
+def test_the_times_of_the_shared_footage(engine):
+    names = {listing.label: v for v, listing in engine.store.catalogue().items()}
+    report = engine.duplicates(FAKE_THRESHOLD)
+    pair = {(p.a, p.b): p for p in report.pairs}
+
+    def spans(x, y):
+        p = pair[tuple(sorted((names[x], names[y])))]
+        flip = names[x] > names[y]
+        return [(s.b_start, s.b_end, s.a_start, s.a_end) if flip else (s.a_start, s.a_end, s.b_start, s.b_end)
+                for s in p.segments]
+
+    # b_trim is b from 3 s to 10 s; the compilation is a 2-7 s then c 4-9 s
+    assert any(abs(bs - 3.0) <= 0.5 and abs(as_ - 0.0) <= 0.5 and be - bs >= 6 for bs, be, as_, _ in spans("b", "b_trim"))
+    assert any(abs(s[0] - 2.0) <= 0.5 and abs(s[2] - 0.0) <= 0.5 for s in spans("a", "compilation"))
+    assert any(abs(s[0] - 4.0) <= 0.5 and abs(s[2] - 5.0) <= 0.5 for s in spans("c", "compilation"))
+    assert pair[tuple(sorted((names["a"], names["a_reencode"])))].overlap >= 11.0
+
+
+def test_black_frames_and_title_cards_pair_unrelated_videos_without_the_frame_check(engine):
+    pairs, _ = named(engine, engine.duplicates(FAKE_THRESHOLD, check_frames=False))
+    assert {("black", "fade_in"), ("card_1", "card_2")} <= pairs  # what the frame check prevents
+
+
+def test_min_overlap_and_threshold(engine):
+    pairs, _ = named(engine, engine.duplicates(FAKE_THRESHOLD, min_overlap=6.0))
+    assert ("a", "a_reencode") in pairs and ("c", "compilation") not in pairs  # 5 s shared
+    assert not engine.duplicates(1e-6).pairs or all(p.distance <= 1e-6 for p in engine.duplicates(1e-6).pairs)
+    with pytest.raises(ValueError):
+        engine.duplicates(0.0)
+
+
+def test_json_shape(engine):
+    out = engine.duplicates(FAKE_THRESHOLD).to_json()
+    assert set(out) == {"threshold", "pairs", "groups", "seconds"}
+    pair = out["pairs"][0]
+    assert set(pair) == {"a", "b", "distance", "overlap", "segments"} and pair["a"] < pair["b"]
+    assert set(pair["segments"][0]) == {"a_start", "a_end", "b_start", "b_end", "distance"}
+    assert all(isinstance(v, int) for group in out["groups"] for v in group)
+    json.dumps(out)
+
+
+def test_html_report_shows_every_pair_with_frames(engine):
+    report = engine.duplicates(FAKE_THRESHOLD)
+    paths = {v: listing.path for v, listing in engine.store.catalogue().items()}
+    page = render(report, paths)
+    shown = set(re.findall(r'class="pair" data-a="(\d+)" data-b="(\d+)"', page))
+    assert shown == {(str(p.a), str(p.b)) for p in report.pairs}
+    assert page.count("data:image/jpeg;base64,") == 6 * len(report.pairs)  # 3 frames a side, inlined
+    assert "http" not in page  # nothing to fetch: readable offline
+    empty = render(engine.duplicates(1e-9, min_overlap=1e9), paths)
+    assert "No two videos of this library share footage" in empty
+
+
+def test_cli_json_and_html(engine, tmp_path):
+    db = str(tmp_path / "copy.db")
+    shutil.copytree(engine.location, db, ignore=shutil.ignore_patterns("*.lock"))  # the engine holds its own
+    report = tmp_path / "report.html"
+    result = run_cli("--db", db, "duplicates", "--threshold", str(FAKE_THRESHOLD), "--json",
+                     "--html", str(report), timeout=300)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert len(out["pairs"]) == len(COPIED) and len(out["groups"]) == 2
+    assert report.read_text().count('class="pair"') == len(COPIED)
+    text = run_cli("--db", db, "duplicates", "--threshold", str(FAKE_THRESHOLD), "--no-frame-check")
+    assert text.returncode == 0 and "pairs of videos share footage" in text.stdout and "group 1:" in text.stdout
+
+
+def test_cli_errors_are_one_line(tmp_path):
+    for args in (["duplicates", "--threshold", "-1"], ["duplicates", "--threshold", "nan"],
+                 ["duplicates", "--html", str(tmp_path / "missing" / "r.html")]):
+        result = run_cli("--db", str(tmp_path / "x.db"), *args)
+        assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    empty = run_cli("--db", str(tmp_path / "none.db"), "duplicates")
+    assert empty.returncode == 1 and "no collection" in empty.stderr and "Traceback" not in empty.stderr
+
+
+def test_copy_flag_and_copies_only(engine, corpus):
+    windows = engine.embed(corpus["a_reencode"])
+    names = {v: listing.label for v, listing in engine.store.catalogue().items()}
+    matches = find(engine.collection, windows, k=13, copy_threshold=FAKE_THRESHOLD)
+    flagged = {names[m.id] for m in matches if m.copy}
+    assert flagged == {"a", "a_reencode", "a_crop"}  # the compilation holds 5 of its 12 s: far on average
+    only = find(engine.collection, windows, k=13, copy_threshold=FAKE_THRESHOLD, copies_only=True)
+    assert {names[m.id] for m in only} == flagged and all(m.copy for m in only)
+    assert all(m.to_json()["copy"] is m.copy for m in matches)
+
+
+# -- the pieces ------------------------------------------------------------------------------------------------
+
+
+def test_alignment_keeps_one_offset_per_part_of_a_compilation():
+    stride = 0.5
+    part_1 = [_Match(t, t + 2, t - 2.0, t, 0.01) for t in np.arange(2.0, 5.5, 0.5)]  # a 2-7 s at b 0-5 s
+    part_2 = [_Match(t, t + 2, t + 1.0, t + 3, 0.02) for t in np.arange(0.0, 3.5, 0.5)]  # a 0-5 s at b 1-6 s ...
+    look_alike = [_Match(9.0, 11.0, 1.0, 3.0, 0.01)]  # one window, footage already matched in b
+    spans = _align(part_1 + look_alike, stride)
+    assert [(s.a_start, s.a_end, s.b_start, s.b_end) for s in spans] == [(2.0, 7.0, 0.0, 5.0)]
+    assert len(_align(part_1 + part_2, stride)) == 1  # the second offset repeats footage of a already matched
+    far = [_Match(t, t + 2, t + 20.0, t + 22, 0.02) for t in np.arange(20.0, 23.5, 0.5)]  # later, elsewhere
+    assert [(s.a_start, s.b_start) for s in _align(part_1 + far, stride)] == [(2.0, 0.0), (20.0, 40.0)]
+    whole = _align([_Match(0, 5, 0, 6, 0.3), _Match(0, 5, 0, 6, 0.1)], 0.0)  # one vector per video
+    assert len(whole) == 1 and whole[0].distance == 0.1
+
+
+def test_union_and_groups():
+    assert _covered([(0, 2), (1, 3), (5, 6)]) == 4.0 and _covered([]) == 0.0
+    pairs = [DuplicatePair(1, 2, 0.1, 1, [MatchedSpan(0, 1, 0, 1, 0.1)]), DuplicatePair(2, 3, 0.1, 1, []),
+             DuplicatePair(7, 9, 0.1, 1, [])]
+    assert _groups(pairs) == [[1, 2, 3], [7, 9]]
+
+
+def test_plain_frames():
+    rng = np.random.default_rng(0)
+    black = np.zeros((72, 96), np.uint8)
+    white = np.full((72, 96), 250, np.uint8)
+    card = black.copy()
+    card[30:40, 20:76] = 230  # a line of text on a plain background
+    natural = np.clip(rng.normal(110, 45, (72, 96)), 0, 255).astype(np.uint8)
+    dim = (natural * 0.1).astype(np.uint8)  # the middle of a fade from black
+    assert all(is_plain(f) for f in (black, white, card, dim)) and not is_plain(natural)
+    assert low_information([black, card, natural]) and not low_information([natural, natural, black])
+
+
+def test_informative_windows_read_the_frames(corpus):
+    assert informative_windows(corpus["black"], [(0.0, 2.0), (2.0, 4.0)]) == [False, False]
+    assert informative_windows(corpus["card_1"], [(0.0, 2.0), (4.0, 6.0)]) == [False, True]
+    assert informative_windows(corpus["fade_in"], [(0.0, 2.0), (4.0, 6.0)]) == [False, True]
+    assert informative_windows("/no/such/file.mp4", [(0.0, 2.0)]) == [True]  # nothing known against it
+
+
+def test_api_and_page(engine, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from vidsearch.server.app import ServerConfig, create_app
+
+    client = TestClient(create_app(engine, ServerConfig(data_dir=tmp_path)))
+    body = client.get(f"/api/duplicates?threshold={FAKE_THRESHOLD}").json()
+    assert set(body) == {"threshold", "pairs", "groups", "seconds", "videos"} and len(body["pairs"]) == len(COPIED)
+    members = {v for group in body["groups"] for v in group}
+    assert {v["id"] for v in body["videos"]} == members and all(v["preview_url"] for v in body["videos"])
+    page = client.get(f"/duplicates?threshold={FAKE_THRESHOLD}")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.text.count('class="pair"') == len(COPIED)
+    for bad in ("threshold=0", "threshold=abc", "min_overlap=-1", "threshold=5"):
+        response = client.get(f"/api/duplicates?{bad}")
+        assert response.status_code == 422 and "detail" in response.json()
+    assert "/duplicates" in client.get("/").text  # the page links to it
