@@ -28,14 +28,15 @@ from pathlib import Path
 import numpy as np
 
 from vidsearch import Settings, VideoSearch
+from vidsearch.config import ReduceConfig
 from vidsearch.bench import _embed_all
 from vidsearch.evaluate import query_files, read_truth
 from vidsearch.model import Embedder
 from vidsearch.sources import read_folder
 from vidsearch.video import DecodeOptions
 
-THRESHOLDS = (0.02, 0.04, 0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.18, 0.20, 0.25, 0.30, 0.40)
-RATIO_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+THRESHOLDS = (0.02, 0.04, 0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.18, 0.20, 0.25, 0.30, 0.40)  # plain distance
+RATIO_THRESHOLDS = (0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7)  # normalised distance (the default rule)
 BACKGROUND_RANK = 5
 K = 10
 
@@ -50,8 +51,9 @@ def embedded(work: Path, name: str, folder: Path, queries: list[Path], embedder:
     return result
 
 
-def collection(db: Path, name: str, rows, embedder) -> VideoSearch:
-    engine = VideoSearch(settings=Settings(db=str(db), collection=name), embedder=embedder)
+def collection(db: Path, name: str, rows, embedder, centre: bool) -> VideoSearch:
+    engine = VideoSearch(settings=Settings(db=str(db), collection=name, reduce=ReduceConfig(centre=centre)),
+                         embedder=embedder)
     engine.drop()
     engine.add_embeddings(rows)
     engine.store.flush()
@@ -64,11 +66,21 @@ def pair_scores(engine: VideoSearch, same: callable) -> list[dict]:
     paths = {v: listing.path for v, listing in engine.store.catalogue().items()}
     truth = {(a, b) for a in labels for b in labels if a < b and same(paths[a], paths[b])}
     rows = []
-    for threshold in THRESHOLDS:
+    for threshold in RATIO_THRESHOLDS:
         report = engine.duplicates(threshold)
         found = {(p.a, p.b) for p in report.pairs}
+        kinds = {}
+        for a, b in truth:  # recall per alteration, for the original-copy pairs
+            names = sorted((Path(paths[a]).stem, Path(paths[b]).stem), key=len)
+            if names[1].startswith(names[0] + "_"):
+                kind = names[1][len(names[0]) + 1 :]
+                kinds.setdefault(kind, [0, 0])
+                kinds[kind][0] += (a, b) in found
+                kinds[kind][1] += 1
         rows.append({"threshold": threshold, "pairs": len(found), "right": len(found & truth), "truth": len(truth),
-                     "seconds": round(report.seconds, 2), "blank_windows": report.blank_windows})
+                     "seconds": round(report.seconds, 2), "blank_windows": report.blank_windows,
+                     "recall_by_kind": {k: round(v[0] / v[1], 2) for k, v in sorted(kinds.items())},
+                     "false": [(paths[a], paths[b]) for a, b in sorted(found - truth)][:10]})
     return rows
 
 
@@ -118,31 +130,41 @@ def main() -> None:
     long_library, long_cached = embedded(args.work, "long", args.long / "train", long_queries, embedder)
     db = args.work / "calibration.db"
     same_original = lambda a, b: Path(a).parent.name == Path(b).parent.name  # noqa: E731
-    out = {}
-    with collection(db, "copies_all", copies_all, embedder) as engine:
-        out["pairs_copies"] = pair_scores(engine, same_original)
-    with collection(db, "real_all", real_all, embedder) as engine:
-        out["pairs_real"] = pair_scores(engine, lambda a, b: False)
     truth = read_truth(long_queries)
-    engines = [collection(db, "copies", originals, embedder), collection(db, "real", real_library, embedder),
-               collection(db, "long", long_library, embedder)]
-    out["flag"] = flag_scores([
-        (engines[0], copies_cached, copy_of),
-        (engines[1], real_cached, lambda q, p: False),
-        (engines[2], long_cached, lambda q, p: Path(truth[q.resolve()].video) == Path(p).resolve()),
-    ])
-    for engine in engines:
-        engine.close()
+    results = {}
+    for centre in (True, False):  # libraries of 32 videos or more are centred by default, smaller ones are not
+        out = results["centred" if centre else "uncentred"] = {}
+        with collection(db, "copies_all", copies_all, embedder, centre) as engine:
+            out["pairs_copies"] = pair_scores(engine, same_original)
+        with collection(db, "real_all", real_all, embedder, centre) as engine:
+            out["pairs_real"] = pair_scores(engine, lambda a, b: False)
+        engines = [collection(db, "copies", originals, embedder, centre),
+                   collection(db, "real", real_library, embedder, centre),
+                   collection(db, "long", long_library, embedder, centre)]
+        out["flag"] = flag_scores([
+            (engines[0], copies_cached, copy_of),
+            (engines[1], real_cached, lambda q, p: False),
+            (engines[2], long_cached, lambda q, p: Path(truth[q.resolve()].video) == Path(p).resolve()),
+        ])
+        for engine in engines:
+            engine.close()
     if args.json:
-        print(json.dumps(out, indent=2))
+        print(json.dumps(results, indent=2))
         return
+    for mode, out in results.items():
+        print(f"\n## {mode} collections\n")
+        report(out)
+
+
+def report(out: dict) -> None:
     print("duplicates on `copies` (originals + copies) and on `real` (distinct clips of the same scenes):")
-    print("| threshold | pairs found | right | true pairs | precision | recall | false pairs in real |")
-    print("|---|---|---|---|---|---|---|")
+    print("| threshold | pairs found | right | true pairs | precision | recall | false pairs in real | recall by alteration (original-copy) |")
+    print("|---|---|---|---|---|---|---|---|")
     for c, r in zip(out["pairs_copies"], out["pairs_real"]):
         precision = c["right"] / c["pairs"] if c["pairs"] else 1.0
+        kinds = " ".join(f"{k} {v:g}" for k, v in c["recall_by_kind"].items())
         print(f"| {c['threshold']:g} | {c['pairs']} | {c['right']} | {c['truth']} | {precision:.3f} | "
-              f"{c['right'] / c['truth']:.3f} | {r['pairs']} |")
+              f"{c['right'] / c['truth']:.3f} | {r['pairs']} | {kinds} |")
     for kind in ("distance", "ratio"):
         print(f"\ncopy flag by {kind} (top {K} of every copies / long / real query):")
         print("| threshold | flagged | right | precision | recall |")

@@ -23,9 +23,10 @@ from vidsearch.search import find
 from vidsearch.sources import SourceItem
 from vidsearch.video.information import informative_windows, is_plain, low_information
 
-# The fake embedder's distances are on another scale than I3D's: copies < 0.006, different footage > 0.03 on
-# this corpus (measured); the calibrated default (0.12) belongs to the real model.
-FAKE_THRESHOLD = 0.015
+# The threshold is a normalised distance (to the 5th nearest other video's). The fake embedder's colour layouts
+# make different synthetic scenes (a, c) nearer to each other than I3D does, so these tests use 0.2; the
+# calibrated default (0.35) belongs to the real model (tests/server/test_browser.py uses it).
+FAKE_THRESHOLD = 0.2
 
 
 @pytest.fixture(scope="module")

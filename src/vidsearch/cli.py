@@ -16,7 +16,7 @@ from .sources import SourceError
 from .store import INDEX_TYPES, MAX_K, IndexConfig, StoreError, VideoFilter, check_collection_name
 from .ingest import StrictModeError
 from .duplicates import DEFAULT_MIN_OVERLAP
-from .search import COPY_THRESHOLD, MAX_PER_VIDEO, clock
+from .search import BACKGROUND_RANK, COPY_THRESHOLD, MAX_PER_VIDEO, clock
 from .video import DecodeOptions, VideoDecodeError
 from .video.decode import MAX_FRAMES
 from .version import __version__
@@ -436,13 +436,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-video", type=_bounded(int, 1, MAX_PER_VIDEO, "count"), default=3,
                    help="matched intervals shown per video (default 3)")
     p.add_argument("--copies-only", action="store_true",
-                   help=f"only the videos the query is a copy of (distance under {COPY_THRESHOLD:g})")
+                   help=f"only the videos the query is a copy of (distance under {COPY_THRESHOLD:g} times the "
+                        f"{BACKGROUND_RANK}th nearest video's)")
     _filter_options(p)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("duplicates", parents=[common], help="which videos of the library are copies of one another")
-    p.add_argument("--threshold", type=_bounded(float, 1e-6, 4.0, "distance"), default=COPY_THRESHOLD,
-                   help=f"largest segment distance that counts as copied footage (default {COPY_THRESHOLD:g}, calibrated)")
+    p.add_argument("--threshold", type=_bounded(float, 1e-6, 1.0, "ratio"), default=COPY_THRESHOLD,
+                   help=f"copied footage: a segment distance under this fraction of the distance to the segment's "
+                        f"{BACKGROUND_RANK}th nearest other video (default {COPY_THRESHOLD:g}, calibrated)")
     p.add_argument("--min-overlap", type=_bounded(float, 0, 1e9, "seconds"), default=DEFAULT_MIN_OVERLAP, metavar="SECONDS",
                    help=f"seconds of footage two videos must share (default {DEFAULT_MIN_OVERLAP:g})")
     p.add_argument("--html", type=_writable_file, metavar="REPORT.html", help="also write a self-contained HTML report")

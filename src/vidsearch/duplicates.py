@@ -1,8 +1,9 @@
 """Copies inside a library: each video's segments searched against the rest, aligned in time → pairs of videos
 that share footage (the matched intervals in both) and groups of videos that copy one another.
 
-A segment pair is a match when its distance is under the threshold (the same threshold marks a search
-result as a copy; its default is calibrated by `benchmarks/copy_calibration.py`). A pair of videos keeps the
+A segment pair is a match when its distance is under the threshold times the segment's background: the
+distance of the BACKGROUND_RANK-th nearest other video (the same rule marks a search result as a copy; the
+threshold is calibrated by `benchmarks/copy_calibration.py`). A pair of videos keeps the
 matches that agree on one time offset (a copy, a re-encode, a crop, a trim), and a compilation keeps one
 offset per part: the matches are taken offset by offset, best supported first, and each offset's matches that
 follow one another become an interval. Windows with little information (black, white, fades, plain cards)
@@ -17,8 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .search import COPY_THRESHOLD
-from .store import MAX_K, VectorStore
+from .search import BACKGROUND_RANK, COPY_THRESHOLD, is_copy
+from .store import MAX_K, SegmentHit, VectorStore
 
 DEFAULT_MIN_OVERLAP = 1.0  # seconds of footage two videos must share
 NEIGHBOURS = 32  # segments fetched per segment at first; grown while all of them are under the threshold
@@ -85,7 +86,8 @@ class _Match:
 def find_duplicates(store: VectorStore, stride: float, threshold: float = COPY_THRESHOLD,
                     min_overlap: float = DEFAULT_MIN_OVERLAP, informative: Informative | None = None,
                     batches: Callable[[Iterable], Iterable] = lambda it: it) -> DuplicateReport:
-    """Every pair of the store's videos sharing at least `min_overlap` seconds of footage under `threshold`.
+    """Every pair of the store's videos sharing at least `min_overlap` seconds of footage under `threshold`
+    (a normalised distance, see the module).
     `stride` is the collection's window stride (0: one vector per video); `informative` says which windows
     carry information (None: all do); `batches` wraps the batch loop (a progress bar)."""
     started = time.perf_counter()
@@ -99,10 +101,8 @@ def find_duplicates(store: VectorStore, stride: float, threshold: float = COPY_T
             continue
         vectors = np.stack([s.vector for found in segments.values() for s in found])
         report.segments_searched += len(owners)
-        for (video, start, end), hits in zip(owners, _neighbours(store, vectors, threshold)):
+        for (video, start, end), hits in zip(owners, _neighbours(store, vectors, [o[0] for o in owners], threshold)):
             for hit in hits:
-                if hit.video_id == video:
-                    continue
                 a, b = sorted((video, hit.video_id))
                 m = (_Match(start, end, hit.start, hit.end, hit.distance) if a == video
                      else _Match(hit.start, hit.end, start, end, hit.distance))
@@ -127,20 +127,36 @@ def find_duplicates(store: VectorStore, stride: float, threshold: float = COPY_T
     return report
 
 
-def _neighbours(store: VectorStore, vectors: np.ndarray, threshold: float) -> list[list]:
-    """Each vector's library segments under the threshold: NEIGHBOURS at first, four times more for the
-    vectors whose every neighbour was under it (a long static shot has many near itself), up to MAX_K."""
+def _neighbours(store: VectorStore, vectors: np.ndarray, owners: list[int], threshold: float) -> list[list[SegmentHit]]:
+    """Each vector's segments of other videos that are copies of it. NEIGHBOURS segments are fetched at first,
+    four times more (up to MAX_K) while they hold fewer than BACKGROUND_RANK other videos and there may be more
+    (a long static shot has many segments near itself): every segment nearer than the background is then among
+    those fetched."""
     k = NEIGHBOURS
-    found = store.search_segments(vectors, k)
-    result = [[h for h in hits if h.distance <= threshold] for hits in found]
-    pending = [i for i, hits in enumerate(found) if len(hits) == k and hits[-1].distance <= threshold]
-    while pending and k < MAX_K:
-        k = min(k * 4, MAX_K)
-        again = store.search_segments(vectors[pending], k)
-        for i, hits in zip(pending, again):
-            result[i] = [h for h in hits if h.distance <= threshold]
-        pending = [i for i, hits in zip(pending, again) if len(hits) == k and hits[-1].distance <= threshold]
+    result: list[list[SegmentHit]] = [[] for _ in owners]
+    pending = list(range(len(owners)))
+    while pending:
+        found = store.search_segments(vectors[pending], k)
+        again = []
+        for i, hits in zip(pending, found):
+            others = [h for h in hits if h.video_id != owners[i]]
+            background = _background(others)
+            if background is None and len(hits) == k and k < MAX_K:
+                again.append(i)
+                continue
+            result[i] = [h for h in others if is_copy(h.distance, background, threshold)]
+        pending, k = again, min(k * 4, MAX_K)
     return result
+
+
+def _background(hits: list[SegmentHit]) -> float | None:
+    """The distance of the BACKGROUND_RANK-th distinct video among the hits (nearest first), if there is one."""
+    seen: set[int] = set()
+    for h in hits:
+        seen.add(h.video_id)
+        if len(seen) == BACKGROUND_RANK:
+            return h.distance
+    return None
 
 
 def _drop_blank(matches: dict, informative: Informative) -> int:

@@ -129,8 +129,8 @@ class VideoSearch:
         """Pairs of library videos that share footage, with where, and the groups they form (see
         `duplicates.find_duplicates`). `check_frames` reads the matched windows' frames to leave out black,
         white, fades and plain cards (videos whose files are gone are matched on their vectors alone)."""
-        if not 0 < threshold <= 4 or min_overlap < 0:
-            raise ValueError(f"threshold must be in (0, 4] and min_overlap >= 0, not {threshold!r}, {min_overlap!r}")
+        if not 0 < threshold <= 1 or min_overlap < 0:
+            raise ValueError(f"threshold must be in (0, 1] and min_overlap >= 0, not {threshold!r}, {min_overlap!r}")
         stride = float(self.collection.spec().meta["segments"]["stride"])
         paths = {video: listing.path for video, listing in self.store.catalogue().items()}
         informative = (lambda video, windows: informative_windows(paths[video], windows)) if check_frames else None

@@ -25,7 +25,14 @@ MIN_CANDIDATES = 100  # segments fetched per query window, at least
 CANDIDATES_PER_RESULT = 10  # ... and this many per result asked for
 MISSING = 4.0  # the largest squared L2 distance between unit vectors
 MAX_PER_VIDEO = 100
-COPY_THRESHOLD = 0.12  # a result this close is a copy of the query; benchmarks/copy_calibration.py, README "Copies"
+# Copies are decided on a normalised distance: the distance divided by the distance of the BACKGROUND_RANK-th
+# nearest video (for a search, to the query; for duplicates, to the segment). A fixed threshold on the plain
+# distance does not carry from one library to another (centring alone spreads distances 3-5 times) and mixes
+# up generic footage, where everything is near, with copies; the ratio does neither. Calibrated by
+# benchmarks/copy_calibration.py (README "Copies").
+COPY_THRESHOLD = 0.35
+BACKGROUND_RANK = 5
+COPY_DISTANCE_SMALL_LIBRARY = 0.12  # plain distance, for a library of fewer than BACKGROUND_RANK videos
 
 
 def clock(seconds: float) -> str:
@@ -33,6 +40,14 @@ def clock(seconds: float) -> str:
     minutes, secs = divmod(max(seconds, 0.0), 60)
     hours, minutes = divmod(int(minutes), 60)
     return f"{hours}:{minutes:02d}:{secs:04.1f}"
+
+
+def is_copy(distance: float, background: float | None, threshold: float = COPY_THRESHOLD) -> bool:
+    """A match at `distance` is a copy: under `threshold` times the background distance (None: the library is
+    too small to have one, and the plain distance decides)."""
+    if background is None:
+        return distance <= COPY_DISTANCE_SMALL_LIBRARY
+    return distance <= threshold * background
 
 
 def check_per_video(per_video: int) -> int:
@@ -90,7 +105,8 @@ def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video:
          copies_only: bool = False) -> list[VideoMatch]:
     """The k videos nearest to the query (its windows embedded), each with up to `per_video` intervals, among
     the videos `where` admits (the filter goes into the store's search, not onto its results); each marked a
-    copy when its distance is under `copy_threshold`, and only those returned with `copies_only`."""
+    copy when its distance is under `copy_threshold` times the BACKGROUND_RANK-th video's, and only those
+    returned with `copies_only`."""
     vectors = collection.project(np.stack([w.embedding.vector for w in query]))
     stride = float(collection.spec().meta["segments"]["stride"])
     candidates = max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
@@ -102,7 +118,7 @@ def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video:
                 by_video.setdefault(hit.video_id, []).append((j, hit))
         videos = {e.id: e for e in collection.store.get(list(by_video), vectors=False)}  # no row: incomplete
         exhausted = candidates >= MAX_K or all(len(h) < min(candidates, MAX_K) for h in hits)
-        if len(videos) >= k or exhausted:
+        if len(videos) >= max(k, BACKGROUND_RANK) or exhausted:
             break
         candidates *= 4
     floor = np.array([h[-1].distance if h else MISSING for h in hits])  # for windows a video did not match
@@ -111,8 +127,9 @@ def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video:
     matches = [_match(videos[v], _arrays(found), starts, ends, floor, stride, per_video)
                for v, found in by_video.items() if v in videos]
     matches.sort(key=lambda m: (m.distance, m.id))
+    background = matches[BACKGROUND_RANK - 1].distance if len(matches) >= BACKGROUND_RANK else None
     for m in matches:
-        m.copy = m.distance <= copy_threshold
+        m.copy = is_copy(m.distance, background, copy_threshold)
     return [m for m in matches if m.copy or not copies_only][:k]
 
 

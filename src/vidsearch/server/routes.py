@@ -234,7 +234,8 @@ def duplicates_report(engine: VideoSearch, threshold: float, min_overlap: float)
 
 
 @readable("/api/duplicates")
-async def duplicates(threshold: float = Query(COPY_THRESHOLD, gt=0, le=4, description="largest segment distance of copied footage"),
+async def duplicates(threshold: float = Query(COPY_THRESHOLD, gt=0, le=1, description="copied footage: a segment distance "
+                                             "under this fraction of the distance to its 5th nearest other video"),
                      min_overlap: float = Query(DEFAULT_MIN_OVERLAP, ge=0, le=1e9, description="seconds two videos must share"),
                      engine: VideoSearch = Depends(engine_of)) -> dict:
     """Pairs of library videos that share footage (the matched intervals in both) and the groups of videos that
@@ -245,7 +246,7 @@ async def duplicates(threshold: float = Query(COPY_THRESHOLD, gt=0, le=4, descri
 
 
 @router.get("/duplicates", response_class=HTMLResponse, include_in_schema=False)
-async def duplicates_page(threshold: float = Query(COPY_THRESHOLD, gt=0, le=4),
+async def duplicates_page(threshold: float = Query(COPY_THRESHOLD, gt=0, le=1),
                           min_overlap: float = Query(DEFAULT_MIN_OVERLAP, ge=0, le=1e9),
                           engine: VideoSearch = Depends(engine_of)) -> HTMLResponse:
     """The duplicates report as a page (the same as `vidsearch duplicates --html`)."""

@@ -3,8 +3,9 @@ background). Any two of them look alike to the model whatever the videos are, so
 two videos share footage: the duplicate finder leaves them out.
 
 A frame is plain when most of its pixels lie within a few grey levels of its most common level, or when its
-contrast is very low (the middle of a fade); a window is low-information when most of its sampled frames
-are plain. Real footage, even a static shot of a wall, has texture and noise across far more levels.
+contrast is very low (the middle of a fade); a window is low-information when at least half of its sampled
+frames are plain (a window half on a title card is mostly the card to the model). Real footage, even a static
+shot of a wall, has texture and noise across far more levels.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .frames import frames_at
 PLAIN_LEVELS = 10  # grey levels either side of the most common one
 PLAIN_SHARE = 0.85  # a frame with this share of its pixels around one level is plain
 LOW_CONTRAST = 8.0  # ... or whose grey levels' standard deviation is below this
-SAMPLES_PER_WINDOW = 3
+SAMPLES_PER_WINDOW = 4
 SAMPLE_WIDTH = 96  # frames are judged at this width: enough for text, cheap to convert
 
 
@@ -32,8 +33,8 @@ def is_plain(grey: np.ndarray) -> bool:
 
 
 def low_information(frames: list[np.ndarray]) -> bool:
-    """Most of a window's sampled frames (grey levels) are plain."""
-    return sum(is_plain(f) for f in frames) * 2 > len(frames)
+    """At least half of a window's sampled frames (grey levels) are plain."""
+    return sum(is_plain(f) for f in frames) * 2 >= len(frames)
 
 
 def informative_windows(path: str | Path, windows: list[tuple[float, float]]) -> list[bool]:
