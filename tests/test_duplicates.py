@@ -19,7 +19,7 @@ from vidsearch import Settings, VideoSearch
 from vidsearch.config import ReduceConfig
 from vidsearch.duplicates import DuplicatePair, MatchedSpan, _align, _covered, _groups, _Match
 from vidsearch.duplicates_html import render
-from vidsearch.search import find
+from vidsearch.search import background, find
 from vidsearch.sources import SourceItem
 from vidsearch.video.information import informative_windows, is_plain, low_information
 
@@ -207,3 +207,31 @@ def test_api_and_page(engine, tmp_path):
         response = client.get(f"/api/duplicates?{bad}")
         assert response.status_code == 422 and "detail" in response.json()
     assert "/duplicates" in client.get("/").text  # the page links to it
+
+
+def test_background_skips_the_group_of_copies():
+    assert background([0.3, 0.32, 0.35, 0.4, 0.45, 0.5]) == 0.45  # no group: the 5th video
+    assert background([0.01] * 7 + [0.3, 0.31, 0.32, 0.33, 0.34]) == 0.34  # after 7 copies: the 12th
+    assert background([0.3, 0.31]) is None  # too small a library: the plain distance decides
+
+
+def test_a_clip_copied_many_times_pairs_with_all_its_copies():
+    """With the 5th nearest video as the background, a clip with 5 copies or more would be its own background."""
+    from vidsearch.duplicates import find_duplicates
+    from vidsearch.store import CollectionSpec, IndexConfig, Segment, VideoEntry, open_store
+
+    rng = np.random.default_rng(0)
+    store = open_store("memory://")
+    store.create(CollectionSpec(64, IndexConfig("FLAT"), {"model": "test"}))
+
+    def video(video_id: int, rows: np.ndarray) -> VideoEntry:
+        rows = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+        return VideoEntry(video_id, f"/v/{video_id}.mp4", "", rows[0], duration=5.0,
+                          segments=[Segment(j * 0.5, j * 0.5 + 2, r) for j, r in enumerate(rows)])
+
+    clip = rng.standard_normal((6, 64))
+    store.upsert([video(i, rng.standard_normal((6, 64))) for i in range(30)]
+                 + [video(100 + c, clip + rng.standard_normal((6, 64)) * 0.03) for c in range(8)])
+    report = find_duplicates(store, 0.5)
+    assert {(p.a, p.b) for p in report.pairs} == {(a, b) for a in range(100, 108) for b in range(a + 1, 108)}
+    assert report.groups == [list(range(100, 108))]

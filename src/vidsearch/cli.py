@@ -15,7 +15,7 @@ from .progress import IndexProgress
 from .sources import SourceError
 from .store import INDEX_TYPES, MAX_K, IndexConfig, StoreError, VideoFilter, check_collection_name
 from .ingest import StrictModeError
-from .duplicates import DEFAULT_MIN_OVERLAP
+from .duplicates import BATCH_VIDEOS, DEFAULT_MIN_OVERLAP
 from .search import BACKGROUND_RANK, COPY_THRESHOLD, MAX_PER_VIDEO, clock
 from .video import DecodeOptions, VideoDecodeError
 from .video.decode import MAX_FRAMES
@@ -159,7 +159,7 @@ def cmd_duplicates(args) -> int:
 
     with _engine(args) as engine:
         ids = engine.store.catalogue()
-        total = -(-len(ids) // 64)
+        total = -(-len(ids) // BATCH_VIDEOS)
         report = engine.duplicates(args.threshold, args.min_overlap, check_frames=not args.no_frame_check,
                                    batches=lambda it: progress(it, total=total, desc="duplicates", unit="batch"))
         paths = {video: listing.path for video, listing in ids.items()}
@@ -436,15 +436,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-video", type=_bounded(int, 1, MAX_PER_VIDEO, "count"), default=3,
                    help="matched intervals shown per video (default 3)")
     p.add_argument("--copies-only", action="store_true",
-                   help=f"only the videos the query is a copy of (distance under {COPY_THRESHOLD:g} times the "
-                        f"{BACKGROUND_RANK}th nearest video's)")
+                   help=f"only the videos the query is a copy of (normalised distance under {COPY_THRESHOLD:g}: "
+                        f"see `duplicates --help`)")
     _filter_options(p)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("duplicates", parents=[common], help="which videos of the library are copies of one another")
     p.add_argument("--threshold", type=_bounded(float, 1e-6, 1.0, "ratio"), default=COPY_THRESHOLD,
-                   help=f"copied footage: a segment distance under this fraction of the distance to the segment's "
-                        f"{BACKGROUND_RANK}th nearest other video (default {COPY_THRESHOLD:g}, calibrated)")
+                   help=f"copied footage: a segment distance under this fraction of its background, the distance to "
+                        f"the {BACKGROUND_RANK}th nearest other video after the segment's group of copies (default "
+                        f"{COPY_THRESHOLD:g}, calibrated)")
     p.add_argument("--min-overlap", type=_bounded(float, 0, 1e9, "seconds"), default=DEFAULT_MIN_OVERLAP, metavar="SECONDS",
                    help=f"seconds of footage two videos must share (default {DEFAULT_MIN_OVERLAP:g})")
     p.add_argument("--html", type=_writable_file, metavar="REPORT.html", help="also write a self-contained HTML report")

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .search import BACKGROUND_RANK, COPY_THRESHOLD, is_copy
+from .search import COPY_THRESHOLD, background, is_copy
 from .store import MAX_K, SegmentHit, VectorStore
 
 DEFAULT_MIN_OVERLAP = 1.0  # seconds of footage two videos must share
-NEIGHBOURS = 32  # segments fetched per segment at first; grown while all of them are under the threshold
+NEIGHBOURS = 32  # segments fetched per segment at first; more while they hold too few other videos
 BATCH_VIDEOS = 64  # videos whose segments are searched together
 
 Informative = Callable[[int, list[tuple[float, float]]], list[bool]]  # (video id, windows) -> keep each?
@@ -86,10 +86,9 @@ class _Match:
 def find_duplicates(store: VectorStore, stride: float, threshold: float = COPY_THRESHOLD,
                     min_overlap: float = DEFAULT_MIN_OVERLAP, informative: Informative | None = None,
                     batches: Callable[[Iterable], Iterable] = lambda it: it) -> DuplicateReport:
-    """Every pair of the store's videos sharing at least `min_overlap` seconds of footage under `threshold`
-    (a normalised distance, see the module).
-    `stride` is the collection's window stride (0: one vector per video); `informative` says which windows
-    carry information (None: all do); `batches` wraps the batch loop (a progress bar)."""
+    """Every pair of the store's videos sharing at least `min_overlap` seconds of footage under `threshold` (a
+    normalised distance, see the module). `stride` is the collection's window stride (0: one vector per video);
+    `informative` says which windows carry information (None: all do); `batches` wraps the batch loop."""
     started = time.perf_counter()
     report = DuplicateReport(threshold, min_overlap)
     ids = sorted(store.catalogue())
@@ -129,9 +128,9 @@ def find_duplicates(store: VectorStore, stride: float, threshold: float = COPY_T
 
 def _neighbours(store: VectorStore, vectors: np.ndarray, owners: list[int], threshold: float) -> list[list[SegmentHit]]:
     """Each vector's segments of other videos that are copies of it. NEIGHBOURS segments are fetched at first,
-    four times more (up to MAX_K) while they hold fewer than BACKGROUND_RANK other videos and there may be more
-    (a long static shot has many segments near itself): every segment nearer than the background is then among
-    those fetched."""
+    four times more (up to MAX_K) while they hold too few other videos to give a background and there may be
+    more (a long static shot has many segments near itself): every segment nearer than the background is then
+    among those fetched."""
     k = NEIGHBOURS
     result: list[list[SegmentHit]] = [[] for _ in owners]
     pending = list(range(len(owners)))
@@ -140,23 +139,24 @@ def _neighbours(store: VectorStore, vectors: np.ndarray, owners: list[int], thre
         again = []
         for i, hits in zip(pending, found):
             others = [h for h in hits if h.video_id != owners[i]]
-            background = _background(others)
-            if background is None and len(hits) == k and k < MAX_K:
+            scale = background(_per_video(others))
+            if scale is None and len(hits) == k and k < MAX_K:
                 again.append(i)
                 continue
-            result[i] = [h for h in others if is_copy(h.distance, background, threshold)]
+            result[i] = [h for h in others if is_copy(h.distance, scale, threshold)]
         pending, k = again, min(k * 4, MAX_K)
     return result
 
 
-def _background(hits: list[SegmentHit]) -> float | None:
-    """The distance of the BACKGROUND_RANK-th distinct video among the hits (nearest first), if there is one."""
+def _per_video(hits: list[SegmentHit]) -> list[float]:
+    """Each video's nearest distance among the hits (nearest first), nearest video first."""
     seen: set[int] = set()
+    nearest = []
     for h in hits:
-        seen.add(h.video_id)
-        if len(seen) == BACKGROUND_RANK:
-            return h.distance
-    return None
+        if h.video_id not in seen:
+            seen.add(h.video_id)
+            nearest.append(h.distance)
+    return nearest
 
 
 def _drop_blank(matches: dict, informative: Informative) -> int:

@@ -25,14 +25,16 @@ MIN_CANDIDATES = 100  # segments fetched per query window, at least
 CANDIDATES_PER_RESULT = 10  # ... and this many per result asked for
 MISSING = 4.0  # the largest squared L2 distance between unit vectors
 MAX_PER_VIDEO = 100
-# Copies are decided on a normalised distance: the distance divided by the distance of the BACKGROUND_RANK-th
-# nearest video (for a search, to the query; for duplicates, to the segment). A fixed threshold on the plain
-# distance does not carry from one library to another (centring alone spreads distances 3-5 times) and mixes
-# up generic footage, where everything is near, with copies; the ratio does neither. Calibrated by
-# benchmarks/copy_calibration.py (README "Copies").
+# Copies are decided on a normalised distance: the distance divided by a background, the distance of the
+# BACKGROUND_RANK-th nearest video (for a search, to the query; for duplicates, to the segment) after the
+# group of copies (see `background`). A fixed threshold on the plain distance does not carry from one library
+# to another (centring alone spreads distances 3-5 times) and mixes up generic footage, where everything is
+# near, with copies; the ratio does neither. Calibrated by benchmarks/copy_calibration.py (README "Copies").
 COPY_THRESHOLD = 0.35
 BACKGROUND_RANK = 5
-COPY_DISTANCE_SMALL_LIBRARY = 0.12  # plain distance, for a library of fewer than BACKGROUND_RANK videos
+GROUP_JUMP = 2.0  # a group of copies ends where the next video is at least this many times farther
+MAX_GROUP = 64  # ... looked for among this many nearest videos
+COPY_DISTANCE_SMALL_LIBRARY = 0.12  # plain distance, for a library too small to have a background
 
 
 def clock(seconds: float) -> str:
@@ -40,6 +42,22 @@ def clock(seconds: float) -> str:
     minutes, secs = divmod(max(seconds, 0.0), 60)
     hours, minutes = divmod(int(minutes), 60)
     return f"{hours}:{minutes:02d}:{secs:04.1f}"
+
+
+def background(distances: list[float]) -> float | None:
+    """The background of a query (or segment) from its distances to the nearest videos, one per video,
+    nearest first: the BACKGROUND_RANK-th video after its group of copies. A clip copied many times has its
+    copies as nearest videos, all about equally near, then a jump to unrelated footage: the largest jump (at
+    least GROUP_JUMP times) among the MAX_GROUP nearest ends the group, and the background is counted from
+    there. None when there are too few videos."""
+    near = np.maximum(np.asarray(distances[: MAX_GROUP + 1], float), 1e-6)
+    group = 0
+    if len(near) > 1:
+        jumps = near[1:] / near[:-1]
+        if jumps.max() >= GROUP_JUMP:
+            group = int(jumps.argmax()) + 1
+    rank = group + BACKGROUND_RANK
+    return float(distances[rank - 1]) if len(distances) >= rank else None
 
 
 def is_copy(distance: float, background: float | None, threshold: float = COPY_THRESHOLD) -> bool:
@@ -127,9 +145,9 @@ def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video:
     matches = [_match(videos[v], _arrays(found), starts, ends, floor, stride, per_video)
                for v, found in by_video.items() if v in videos]
     matches.sort(key=lambda m: (m.distance, m.id))
-    background = matches[BACKGROUND_RANK - 1].distance if len(matches) >= BACKGROUND_RANK else None
+    scale = background([m.distance for m in matches])
     for m in matches:
-        m.copy = is_copy(m.distance, background, copy_threshold)
+        m.copy = is_copy(m.distance, scale, copy_threshold)
     return [m for m in matches if m.copy or not copies_only][:k]
 
 
