@@ -114,7 +114,8 @@ def cmd_index(args) -> int:
     with _engine(args) as engine:
         bar = IndexProgress(args.quiet)
         try:
-            report = engine.index(args.source, progress=bar, on_plan=bar.plan, strict=args.strict, prune=args.prune)
+            report = engine.index(args.source, progress=bar, on_plan=bar.plan, strict=args.strict, prune=args.prune,
+                                  ray=args.ray, ray_actors=args.ray_actors)
         finally:
             bar.close()
         if args.report:
@@ -425,6 +426,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--decode-timeout", type=positive_float, help="seconds one file may take to decode (default 120)")
     p.add_argument("--max-pixels", type=positive_int, help="refuse frames larger than this many pixels (default 8192x4320)")
     p.add_argument("--max-seconds", type=positive_float, help="refuse videos longer than this (default 6 h)")
+    p.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                   help="decode and embed on Ray: alone, a local Ray runtime; with an address (e.g. 10.0.0.5:6379, "
+                        "auto) join that cluster (needs pip install 'vidsearch[ray]')")
+    p.add_argument("--ray-actors", type=_bounded(int, 1, 4096, "actor count"),
+                   help="models running at once on Ray (default: the cluster's CPUs / 2)")
     p.add_argument("--strict", action="store_true", help="stop at the first failure (exit 1)")
     p.add_argument("--prune", action="store_true", help="also remove entries whose files are gone")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -12,6 +13,7 @@ from .actions import ActionResult, resolve_action
 from .collection import Collection, Embedded
 from .config import Settings
 from .ingest import FailurePolicy, IndexReport, IngestEvents, add_embedded, embed_windows, run_ingest
+from .ingest.distributed import Given, RayIngest
 from .model import Embedder, TimedEmbedding
 from .model.labels import kinetics400_labels
 from .duplicates import DEFAULT_MIN_OVERLAP, DuplicateReport, find_duplicates
@@ -79,17 +81,29 @@ class VideoSearch:
         self.collection.check_new((self._embedder or Embedder).dim)
 
     def index(self, source: str | Path | list[SourceItem], progress: Callable[[int], None] | None = None,
-              on_plan: Callable[[int], None] | None = None, strict: bool = False, prune: bool = False) -> IndexReport:
+              on_plan: Callable[[int], None] | None = None, strict: bool = False, prune: bool = False,
+              ray: str | None = None, ray_actors: int | None = None) -> IndexReport:
         """Adds (or updates) every video of `source`; bad videos are reported in the result, not raised.
 
         Unchanged videos already in the collection are skipped, changed ones replaced; `prune` also removes
-        entries whose files are gone; `strict` stops at the first failure (StrictModeError).
+        entries whose files are gone; `strict` stops at the first failure (StrictModeError). `ray`: decode and
+        embed on Ray ("" starts a local runtime, an address joins a cluster), `ray_actors` models at once
+        (default: the cluster's CPUs / 2); everything else is the same.
         """
         self.check_index_settings()
         items = read_source(source) if not isinstance(source, list) else source
         events = IngestEvents(**{name: f for name, f in (("on_plan", on_plan), ("on_progress", progress)) if f})
-        return run_ingest(items, self.collection, self.embedder, self.decode_options(), self.settings.ingest,
-                          FailurePolicy(strict), events, prune_missing=prune)
+        if ray is None:
+            return run_ingest(items, self.collection, self.embedder, self.decode_options(), self.settings.ingest,
+                              FailurePolicy(strict), events, prune_missing=prune)
+        make = Given(self._embedder) if self._embedder is not None else functools.partial(
+            Embedder, self.settings.precision, self.settings.top_k_tags, device="cpu")
+        cluster = RayIngest(make, self.decode_options(), self.settings.ingest.batch_size, ray or None, ray_actors)
+        try:
+            return run_ingest(items, self.collection, cluster.describe(), self.decode_options(), self.settings.ingest,
+                              FailurePolicy(strict), events, prune_missing=prune, stream=cluster.stream)
+        finally:
+            cluster.close()
 
     def add_embeddings(self, rows: list[Embedded]) -> IndexReport:
         """Stores already embedded videos (evaluation and benchmarks embed once, index many ways)."""

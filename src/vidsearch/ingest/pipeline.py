@@ -215,9 +215,16 @@ def prune(collection: Collection, report: IndexReport) -> None:
     report.removed = collection.remove(gone) if gone else 0
 
 
-def run_ingest(items: list[SourceItem], collection: Collection, embedder: ClipEmbedder, options: DecodeOptions,
-               config: IngestConfig, policy: FailurePolicy = FailurePolicy(), events: IngestEvents | None = None,
-               prune_missing: bool = False) -> IndexReport:
+EmbeddedStream = Callable[[list[tuple[SourceItem, str]], Fail, Callable[[int], None]], Iterator[list[Embedded]]]
+
+
+def run_ingest(items: list[SourceItem], collection: Collection, embedder: ClipEmbedder | ModelInfo,
+               options: DecodeOptions, config: IngestConfig, policy: FailurePolicy = FailurePolicy(),
+               events: IngestEvents | None = None, prune_missing: bool = False,
+               stream: EmbeddedStream | None = None) -> IndexReport:
+    """Plans, embeds and stores `items`. `stream` embeds elsewhere (a Ray cluster: ingest/distributed.py):
+    given the planned videos, a failure sink and a progress callback, it yields embedded videos; `embedder`
+    is then only what the collection records of the model."""
     events = events or IngestEvents()
     start = time.perf_counter()
     report = IndexReport(total=len(items))
@@ -235,8 +242,11 @@ def run_ingest(items: list[SourceItem], collection: Collection, embedder: ClipEm
                              f"(this one has {len(todo)})")
         todo = spread_first(todo, collection.fit_size())
     events.on_plan(len(todo))
-    decoded = decoded_stream(todo, options, config)
-    batches = embed_stream(embedder, todo, decoded, config.batch_size, fail, events.on_progress)
+    if stream is not None:
+        batches = stream(todo, fail, events.on_progress)
+    else:
+        batches = embed_stream(embedder, todo, decoded_stream(todo, options, config), config.batch_size, fail,
+                               events.on_progress)
     add_embedded(collection, embedder, batches, report, config.insert_batch, fail)
     if prune_missing:
         prune(collection, report)
