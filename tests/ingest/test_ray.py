@@ -5,6 +5,7 @@ locally; a worker killed mid-run loses and duplicates nothing. The fake embedder
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sys
 import time
@@ -29,8 +30,10 @@ class SlowFakeEmbedder(FakeEmbedder):
 
 @pytest.fixture(scope="module")
 def folder(library, tmp_path_factory):
-    root, _ = library
-    (root / "broken").mkdir(exist_ok=True)
+    """The shared library (copied: other modules use it as it is) and a file that is not a video."""
+    root = tmp_path_factory.mktemp("ray") / "library"
+    shutil.copytree(library[0], root)
+    (root / "broken").mkdir()
     (root / "broken" / "not_a_video.mp4").write_text("not a video")
     return root
 
