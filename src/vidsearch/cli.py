@@ -159,16 +159,15 @@ def cmd_duplicates(args) -> int:
     from .progress import progress
 
     with _engine(args) as engine:
-        ids = engine.store.catalogue()
-        total = -(-len(ids) // BATCH_VIDEOS)
+        total = -(-engine.count() // BATCH_VIDEOS)
         report = engine.duplicates(args.threshold, args.min_overlap, check_frames=not args.no_frame_check,
                                    batches=lambda it: progress(it, total=total, desc="duplicates", unit="batch"))
-        paths = {video: listing.path for video, listing in ids.items()}
         if args.html:
-            Path(args.html).write_text(render(report, paths), encoding="utf-8")
+            Path(args.html).write_text(render(report), encoding="utf-8")
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
         return EXIT_OK
+    paths = report.paths
     print(f"{len(report.pairs)} pairs of videos share footage, in {len(report.groups)} groups "
           f"(threshold {report.threshold:g}, at least {report.min_overlap:g} s; {report.segments_searched} segments "
           f"in {report.seconds:.1f} s" + (f"; {report.blank_windows} low-information windows left out" if report.blank_windows else "")

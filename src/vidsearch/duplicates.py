@@ -25,7 +25,7 @@ DEFAULT_MIN_OVERLAP = 1.0  # seconds of footage two videos must share
 NEIGHBOURS = 32  # segments fetched per segment at first; more while they hold too few other videos
 BATCH_VIDEOS = 64  # videos whose segments are searched together
 
-Informative = Callable[[int, list[tuple[float, float]]], list[bool]]  # (video id, windows) -> keep each?
+Informative = Callable[[str, list[tuple[float, float]]], list[bool]]  # (video path, windows) -> keep each?
 
 
 @dataclass
@@ -68,6 +68,7 @@ class DuplicateReport:
     seconds: float = 0.0
     segments_searched: int = 0
     blank_windows: int = 0  # windows left out as low-information
+    paths: dict[int, str] = field(default_factory=dict)  # every library video's path, for reports (not in JSON)
 
     def to_json(self) -> dict:
         return {"threshold": self.threshold, "pairs": [p.to_json() for p in self.pairs], "groups": self.groups,
@@ -91,7 +92,8 @@ def find_duplicates(store: VectorStore, stride: float, threshold: float = COPY_T
     `informative` says which windows carry information (None: all do); `batches` wraps the batch loop."""
     started = time.perf_counter()
     report = DuplicateReport(threshold, min_overlap)
-    ids = sorted(store.catalogue())
+    report.paths = {video: listing.path for video, listing in store.catalogue().items()}
+    ids = sorted(report.paths)
     matches: dict[tuple[int, int], dict[tuple[float, float], _Match]] = {}
     for first in batches(range(0, len(ids), BATCH_VIDEOS)):
         segments = store.segments_of(ids[first : first + BATCH_VIDEOS])
@@ -110,7 +112,7 @@ def find_duplicates(store: VectorStore, stride: float, threshold: float = COPY_T
                 if key not in found or m.distance < found[key].distance:
                     found[key] = m
     if informative is not None:
-        report.blank_windows = _drop_blank(matches, informative)
+        report.blank_windows = _drop_blank(matches, informative, report.paths)
     durations = {e.id: e.duration for e in store.get(sorted({v for pair in matches for v in pair}), vectors=False)}
     for (a, b), found in sorted(matches.items()):
         if not found or a not in durations or b not in durations:  # no row: a video being written
@@ -159,7 +161,7 @@ def _per_video(hits: list[SegmentHit]) -> list[float]:
     return nearest
 
 
-def _drop_blank(matches: dict, informative: Informative) -> int:
+def _drop_blank(matches: dict, informative: Informative, paths: dict[int, str]) -> int:
     """Removes the matches that rest on a low-information window of either video; returns how many windows
     were found low-information."""
     wanted: dict[int, set[tuple[float, float]]] = {}
@@ -170,7 +172,7 @@ def _drop_blank(matches: dict, informative: Informative) -> int:
     blank: set[tuple[int, float, float]] = set()
     for video, windows in wanted.items():
         windows_in_order = sorted(windows)
-        blank |= {(video, *w) for w, keep in zip(windows_in_order, informative(video, windows_in_order)) if not keep}
+        blank |= {(video, *w) for w, keep in zip(windows_in_order, informative(paths[video], windows_in_order)) if not keep}
     for (a, b), found in matches.items():
         for key in [key for key, m in found.items() if (a, m.a_start, m.a_end) in blank or (b, m.b_start, m.b_end) in blank]:
             del found[key]

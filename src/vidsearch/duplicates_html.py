@@ -72,9 +72,10 @@ def _pair(pair: DuplicatePair, paths: dict[int, str], thumbnails: Thumbnails) ->
             f"<table><tr><th>#{pair.a}</th><th>#{pair.b}</th><th>distance</th></tr>{rows}</table></section>")
 
 
-def render(report: DuplicateReport, paths: dict[int, str], thumbnails: Thumbnails = file_thumbnails,
+def render(report: DuplicateReport, paths: dict[int, str] | None = None, thumbnails: Thumbnails = file_thumbnails,
            title: str = "vidsearch: copies in the library") -> str:
-    """The report's page; `paths` maps video ids to their paths."""
+    """The report's page; `paths` maps video ids to their paths (default: the report's own)."""
+    paths = report.paths if paths is None else paths
     by_group: dict[int, list[DuplicatePair]] = {}
     group_of = {v: n for n, group in enumerate(report.groups) for v in group}
     for pair in report.pairs:

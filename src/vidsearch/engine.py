@@ -146,10 +146,8 @@ class VideoSearch:
         if not 0 < threshold <= 1 or min_overlap < 0:
             raise ValueError(f"threshold must be in (0, 1] and min_overlap >= 0, not {threshold!r}, {min_overlap!r}")
         stride = float(self.collection.spec().meta["segments"]["stride"])
-        paths = {video: listing.path for video, listing in self.store.catalogue().items()}
-        informative = (lambda video, windows: informative_windows(paths[video], windows)) if check_frames else None
-        return find_duplicates(self.store, stride, threshold, min_overlap, informative,
-                               **({"batches": batches} if batches else {}))
+        return find_duplicates(self.store, stride, threshold, min_overlap,
+                               informative_windows if check_frames else None, **({"batches": batches} if batches else {}))
 
     def action_names(self) -> tuple[str, ...]:
         """The classes find-action knows: the model's (Kinetics-400), or a test embedder's own."""

@@ -79,9 +79,6 @@ class _Worker:
     def describe(self) -> ModelDescription:
         return ModelDescription(self.embedder.name, self.embedder.dim, self.embedder.precision)
 
-    def pid(self) -> int:
-        return os.getpid()
-
     def embed_video(self, item: SourceItem, fingerprint: str) -> VideoResult:
         failures: list[Failure] = []
         parts = decode_parts(item.id, item.path, self.options)
@@ -111,9 +108,6 @@ class RayIngest:
 
     def describe(self) -> ModelDescription:
         return self.ray.get(self.actors[0].describe.remote())
-
-    def worker_pids(self) -> list[int]:
-        return self.ray.get([a.pid.remote() for a in self.actors])
 
     def stream(self, todo: list[tuple[SourceItem, str]], fail: Fail, progress: Callable[[int], None]) -> Iterator[list[Embedded]]:
         """Yields each video as soon as it is embedded (failures go to `fail`), in the order they finish."""

@@ -253,8 +253,7 @@ async def duplicates_page(threshold: float = Query(COPY_THRESHOLD, gt=0, le=1),
     if not engine.count():
         return HTMLResponse(render(DuplicateReport(threshold, min_overlap), {}))
     report = await run_in_threadpool(duplicates_report, engine, threshold, min_overlap)
-    paths = {v: listing.path for v, listing in engine.store.catalogue().items()}
-    return HTMLResponse(await run_in_threadpool(render, report, paths))
+    return HTMLResponse(await run_in_threadpool(render, report))
 
 
 @readable("/api/actions/names")
