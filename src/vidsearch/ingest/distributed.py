@@ -88,13 +88,12 @@ class _Worker:
 
 
 class RayIngest:
-    """A Ray runtime (started here, or joined at `address`) and a pool of embedding actors."""
+    """A Ray runtime (started here, or joined at `address`; one per process) and a pool of embedding actors."""
 
     def __init__(self, make_embedder: Callable[[], ClipEmbedder], options: DecodeOptions, batch_size: int,
                  address: str | None = None, actors: int | None = None):
         ray = self.ray = import_ray()
-        self.started_here = not ray.is_initialized()
-        if self.started_here:
+        if not ray.is_initialized():
             # workers import what this process imports (the package, and a test's fake model)
             paths = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
             ray.init(address=address or None, include_dashboard=False, logging_level="ERROR", log_to_driver=False,
@@ -157,7 +156,8 @@ class RayIngest:
                 queue.append((lost_item, lost_fp))
 
     def close(self) -> None:
+        """Stops the actors. A runtime started here stays up until the process exits (Ray shuts it down then):
+        a second `index` in the same process reuses it, and starting a runtime again right after a shutdown
+        timed out under load ("the current node timed out during startup")."""
         for actor in self.actors:
             self.ray.kill(actor)
-        if self.started_here:
-            self.ray.shutdown()
