@@ -3,6 +3,11 @@
     python benchmarks/scale.py --store default --rows 100000 --dim 1024 [--json]
     python benchmarks/scale.py --store milvus-lite --rows 100000 --dim 128
     python benchmarks/scale.py --store milvus-server --uri http://127.0.0.1:19530 --rows 1000000 --dim 1024
+    python benchmarks/scale.py --store milvus-server --start-server --index HNSW --rows 1000000 --dim 1024 \
+        --server-set dataCoord.segment.maxSize=2048
+
+`--start-server` starts a Milvus 2.3.5 standalone (PyPI `milvus`) in a temporary folder for the run, with
+`--server-set KEY=VALUE` written into its milvus.yaml (segment size, compaction, index-build settings).
 
 Vectors with structure (2,000 cluster centres on the unit sphere, each row a centre plus noise of the same norm, normalised),
 written as videos of 100 segments each with `upsert` in batches of 100 videos, then `flush` (index built):
@@ -75,17 +80,47 @@ def exact_top10(data: np.ndarray, queries: np.ndarray) -> list[set[int]]:
     return [set(np.argpartition(row, 10)[:10].tolist()) for row in distances]
 
 
+def start_server(settings: list[str]):
+    """A Milvus standalone of our own for this run, in a temporary folder; returns (server, uri)."""
+    from milvus import MilvusServer
+
+    server = MilvusServer()
+    server.set_base_dir(tempfile.mkdtemp(prefix="scale-milvus-"))
+    for setting in settings:
+        key, _, value = setting.partition("=")
+        server.config.set(key.strip(), value.strip())
+    server.start()
+    return server, f"http://127.0.0.1:{server.listen_port}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", default="default", choices=[*STORES, "milvus-server"])
     parser.add_argument("--uri", default="http://127.0.0.1:19530", help="the server, for --store milvus-server")
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--dim", type=int, default=1024)
+    parser.add_argument("--start-server", action="store_true", help="start a Milvus server for this run")
+    parser.add_argument("--server-set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a milvus.yaml setting for --start-server (repeatable)")
     parser.add_argument("--index", default="IVF_FLAT")
+    parser.add_argument("--nlist", type=int, default=400)
     parser.add_argument("--nprobe", type=int, default=32)
+    parser.add_argument("--m", type=int, default=16, help="HNSW graph degree")
+    parser.add_argument("--ef-construction", type=int, default=200)
+    parser.add_argument("--ef", type=int, default=64, help="HNSW search breadth")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    server = None
+    if args.start_server:
+        server, args.uri = start_server(args.server_set)
+    try:
+        run(args, server)
+    finally:
+        if server is not None:
+            server.stop()
 
+
+def run(args: argparse.Namespace, server) -> None:
     from vidsearch.store import CollectionSpec, IndexConfig, Segment, VideoEntry, open_store
 
     folder = Path(tempfile.mkdtemp(prefix="scale-"))
@@ -93,7 +128,9 @@ def main() -> None:
     data = vectors(args.rows, args.dim)
     store = open_store(db, "scale")
     store.drop()
-    store.create(CollectionSpec(args.dim, IndexConfig(args.index, nlist=400, nprobe=args.nprobe), {"model": "scale"}))
+    index = IndexConfig(args.index, nlist=args.nlist, nprobe=args.nprobe, m=args.m, ef_construction=args.ef_construction,
+                        ef=args.ef)
+    store.create(CollectionSpec(args.dim, index, {"model": "scale"}))
     start = time.perf_counter()
     videos = args.rows // PER_VIDEO
     for first in range(0, videos, BATCH_VIDEOS):
@@ -129,7 +166,9 @@ def main() -> None:
     else:
         print(" ".join(f"{k}={v}" for k, v in result.items())
               + f" insert_rows_per_s={args.rows / inserted:.0f} index_build_s={built:.1f} disk_mb={disk:.0f}"
-              f" search_process_peak_rss_mb={searched['rss_mb']:.0f} anon_mb={searched['anon_mb']:.0f} index={args.index} nprobe={args.nprobe}")
+              f" search_process_peak_rss_mb={searched['rss_mb']:.0f} anon_mb={searched['anon_mb']:.0f} index={args.index}"
+              + (f" M={args.m} efConstruction={args.ef_construction} ef={args.ef}" if args.index == "HNSW"
+                 else f" nlist={args.nlist} nprobe={args.nprobe}"))
     import shutil
 
     shutil.rmtree(folder, ignore_errors=True)

@@ -43,8 +43,9 @@ def test_evaluate_end_to_end_with_failures(tmp_path, library, embedder):
     (tests / specs[4].motion / "broken.mp4").write_text("nope")
     report = evaluate(engine, query_files(tests), k=5)
     out = report.to_json()
-    assert set(out) == {"k", "queries", "mHR", "mAP", "recall@1", "top1", "AP", "per_label", "failed", "seconds"}
+    assert set(out) == {"k", "queries", "mHR", "mAP", "recall@1", "top1", "AP", "intervals", "per_label", "failed", "seconds"}
     assert out["queries"] == 1 and out["top1"] == 1.0 and out["mHR"] == 1.0  # one library clip per label
+    assert out["intervals"]["mHR"] == [1.0, 1.0]  # one query: nothing to resample
     assert out["per_label"] == {specs[2].motion: {"mHR": 1.0, "mAP": pytest.approx(tutorial_average_precision({0}, [0], 5))}}
     assert sorted(f["path"].split("/")[-2] for f in out["failed"]) == sorted([specs[4].motion, "unknown_label"])
     assert "mHR (tutorial)" in report.table()

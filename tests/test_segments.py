@@ -164,3 +164,26 @@ def test_eval_scores_where_excerpts_matched(engine, long_videos, tmp_path):
     report = evaluate(engine, sorted((tmp_path / "test").glob("*/*.mp4")), k=3).to_json()
     assert report["segment_top1"] == 1.0 and report["within_2s"] == 1.0
     assert 0.0 <= report["median_offset_error"] <= 2.0 and report["within_1s"] <= report["within_2s"]
+
+
+# -- query expansion -----------------------------------------------------------------------------------------
+def test_query_expansion_averages_with_the_nearest_segments(engine):
+    from vidsearch.search import expand_query
+
+    collection = engine.collection
+    stored = collection.store.segments_of([1])[1]
+    exact = np.stack([stored[3].vector, stored[10].vector])  # windows that ARE library segments
+    assert np.allclose(expand_query(collection, exact, 1), exact, atol=1e-5)  # their own nearest: unchanged
+    mixed = exact[0] + exact[1]
+    mixed /= np.linalg.norm(mixed)
+    everything = np.stack([s.vector for segments in collection.store.segments_of([1, 2, 3]).values() for s in segments])
+    nearest = everything[np.argsort(((everything - mixed) ** 2).sum(1))[:2]]  # brute force, the reference
+    expected = mixed + nearest.sum(0)
+    assert np.allclose(expand_query(collection, mixed[None], 2)[0], expected / np.linalg.norm(expected), atol=1e-5)
+
+
+def test_an_expanded_query_still_finds_its_excerpt(engine, long_videos, tmp_path):
+    query = excerpt(tmp_path, long_videos[1][1], 21.0, 4.5)
+    windows = engine.embed(query)
+    best = engine.search_embedding(windows, k=3, expand=2).results[0]
+    assert best.id == 2 and abs(best.segments[0].start - 21.0) <= 1.0

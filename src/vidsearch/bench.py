@@ -1,9 +1,11 @@
 """`vidsearch bench DATASET`: the tutorial's comparison, one collection per configuration.
 
-Each video is decoded and embedded once per frame count and mode (whole video: one window spread over it, the
-tutorial's way; segments: windows every `stride` seconds); every configuration then builds its own Milvus
-Lite collection (IVF_FLAT) from those features and is scored with `evaluate`. Outputs a markdown table, JSON
-and a PNG of quality against dimension.
+Each video is decoded and embedded once per frame count, mode (whole video: one window spread over it, the
+tutorial's way; segments: windows every `stride` seconds) and mirroring; every configuration then builds its
+own collection from those features and is scored with `evaluate`. Every score comes with its 95 % bootstrap
+interval over queries, and every configuration with the paired interval of its difference to the first
+(the baseline): a difference whose interval holds 0 is noise. Outputs a markdown table, JSON and a PNG of
+quality against dimension.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from pathlib import Path
 from .config import ReduceConfig, Settings
 from .engine import VideoSearch
 from .collection import Embedded
-from .evaluate import evaluate, query_files
+from .evaluate import EvalReport, evaluate, query_files
 from .ingest import embed_windows
+from .intervals import paired_difference
 from .model import Embedder, TimedEmbedding
+from .model.mirror import MirroredEmbedder
 from .progress import progress
 from .sources import read_source
 from .video import DecodeOptions, VideoDecodeError, read_windows
@@ -34,12 +38,15 @@ class BenchConfig:
     method: str = "none"
     centre: bool = False  # explicit in every configuration, so the table compares like with like
     segments: bool = False  # False: one vector per whole video (the tutorial's); True: the default windows
+    mirror: bool = False  # mirrored-frame averaging, library and queries
+    expand: int = 0  # query expansion with this many nearest segments
 
     @property
     def name(self) -> str:
         reduce = "full 1024" if self.method == "none" else f"{self.method} {self.dim}"
         return (f"{'segments' if self.segments else 'whole'}, {reduce}, {self.frames} frames"
-                + (", centred" if self.centre else ""))
+                + (", centred" if self.centre else "") + (", mirrored" if self.mirror else "")
+                + (f", QE {self.expand}" if self.expand else ""))
 
     def decode(self) -> DecodeOptions:
         return DecodeOptions(num_frames=self.frames, stride=DecodeOptions.stride if self.segments else 0.0)
@@ -55,6 +62,20 @@ def default_configs(dims: tuple[int, ...] = (256, 128, 64), frames: tuple[int, .
     return configs
 
 
+def defaults_configs() -> list[BenchConfig]:
+    """What the search defaults are decided on (issue: a dev benchmark big enough to decide defaults): today's
+    default first (segments, centred, 16 frames), then one change at a time, then the promising pairs."""
+    today = BenchConfig(centre=True, segments=True)
+    return [today, BenchConfig(segments=True), BenchConfig(centre=True), BenchConfig(centre=True, segments=True, mirror=True),
+            BenchConfig(centre=True, segments=True, expand=1), BenchConfig(centre=True, segments=True, expand=3),
+            BenchConfig(centre=True, segments=True, mirror=True, expand=1),
+            BenchConfig(segments=True, mirror=True, expand=1),
+            BenchConfig(frames=8, centre=True, segments=True), BenchConfig(frames=32, centre=True, segments=True)]
+
+
+SUITES = {"reduction": default_configs, "defaults": defaults_configs}
+
+
 @dataclass
 class BenchRow:
     config: BenchConfig
@@ -62,6 +83,7 @@ class BenchRow:
     bytes_per_vector: int
     index_mib: float
     note: str = ""
+    report: EvalReport | None = None  # per-query scores, for paired intervals (not written to JSON)
 
 
 def _embed_all(embedder: Embedder, items, queries: list[Path], options: DecodeOptions):
@@ -93,14 +115,15 @@ def run_bench(dataset: Path, configs: list[BenchConfig], k: int = 10, say=print,
     items = read_source(dataset / "reverse_video_search.csv")
     queries = query_files(dataset / "test")
     embedder = Embedder(precision)
-    features: dict[int, tuple] = {}
+    mirrored = MirroredEmbedder(embedder)
+    features: dict[tuple, tuple] = {}
     rows: list[BenchRow] = []
     with tempfile.TemporaryDirectory() as tmp:
         for n, config in enumerate(progress(configs, desc="configurations", unit="config")):
-            key = (config.frames, config.segments)
+            key = (config.frames, config.segments, config.mirror)
             if key not in features:
                 say(f"embedding {len(items)} library videos and {len(queries)} queries ({config.name}) ...")
-                features[key] = _embed_all(embedder, items, queries, config.decode())
+                features[key] = _embed_all(mirrored if config.mirror else embedder, items, queries, config.decode())
             library, cached = features[key]
             settings = Settings(db=str(Path(tmp) / "bench.db"), collection=f"bench_{n}", decode=config.decode(),
                                 reduce=ReduceConfig(config.dim, config.method, config.centre))
@@ -112,31 +135,64 @@ def run_bench(dataset: Path, configs: list[BenchConfig], k: int = 10, say=print,
                     rows.append(BenchRow(config, None, dim * 4, 0.0, str(e)))
                     say(f"  {config.name}: skipped ({e})")
                     continue
-                report = evaluate(engine, [q for q in queries if q in cached], k, embed=cached.__getitem__)
+                report = evaluate(engine, [q for q in queries if q in cached], k, embed=cached.__getitem__,
+                                  expand=config.expand)
                 engine.drop()
             vectors = sum(len(e.windows) for e in library) + len(library)  # segments + one per video
             nlist = min(settings.index.nlist, vectors)
-            rows.append(BenchRow(config, report.to_json(), dim * 4, (vectors + nlist) * dim * 4 / 2**20))
-            say(f"  {config.name}: mHR {report.mean('mHR'):.3f} mAP {report.mean('mAP'):.3f} "
-                f"recall@1 {report.mean('recall@1'):.3f} top-1 {report.mean('top1'):.3f}")
+            rows.append(BenchRow(config, report.to_json(), dim * 4, (vectors + nlist) * dim * 4 / 2**20, report=report))
+            say(f"  {config.name}: mHR {report.interval('mHR')} mAP {report.interval('mAP')} "
+                f"top-1 {report.mean('top1'):.3f}")
+    baseline = next((r.report for r in rows if r.report), None)
+    for row in rows:
+        if row.report and baseline and row.report is not baseline:
+            row.metrics["vs_baseline"] = differences(row.report, baseline)
     return rows
 
 
+def differences(report: EvalReport, baseline: EvalReport) -> dict:
+    """Paired 95 % intervals of this configuration's score minus the baseline's, per metric, on the queries
+    both answered."""
+    theirs = {q.path: q.scores for q in baseline.scores}
+    shared = [q for q in report.scores if q.path in theirs]
+    out = {}
+    for metric in ("mHR", "mAP", "top1"):
+        interval = paired_difference([q.scores[metric] for q in shared], [theirs[q.path][metric] for q in shared])
+        out[metric] = {"mean": round(interval.mean, 4), "interval": interval.to_json()}
+    return out
+
+
+def _with_interval(m: dict, metric: str) -> str:
+    low, high = m.get("intervals", {}).get(metric, (None, None))
+    return f"{m[metric]:.3f}" + (f" ({low:.2f}–{high:.2f})" if low is not None else "")
+
+
+def _difference(m: dict, metric: str) -> str:
+    d = m.get("vs_baseline", {}).get(metric)
+    if d is None:
+        return "baseline"
+    low, high = d["interval"]
+    marker = " **" if low > 0 or high < 0 else ""  # the interval excludes 0: a real difference
+    return f"{d['mean']:+.3f} ({low:+.2f}, {high:+.2f}){marker}"
+
+
 def markdown(rows: list[BenchRow]) -> str:
-    """The comparison table; with excerpt truth (the `long` set), the where-metrics too."""
+    """The comparison table with 95 % intervals (bootstrap over queries) and each row's paired difference to
+    the first row (** where that interval excludes 0); with excerpt truth (the `long` set), the where-metrics too."""
     where = any(r.metrics and "within_1s" in r.metrics for r in rows)
     extra = " start within 1 s | within 2 s | median error s |" if where else ""
-    lines = ["| configuration | mHR | mAP | recall@1 | top-1 | bytes/vector | index MiB |" + extra,
-             "|---|---|---|---|---|---|---|" + "---|" * (3 if where else 0)]
+    lines = ["| configuration | mHR (95 % CI) | mAP (95 % CI) | Δ mHR vs first | Δ mAP vs first | top-1 | "
+             "bytes/vector | index MiB |" + extra, "|---|---|---|---|---|---|---|---|" + "---|" * (3 if where else 0)]
     for r in rows:
         if r.metrics is None:
-            lines.append(f"| {r.config.name} | n/a | n/a | n/a | n/a | {r.bytes_per_vector} | – |" + " – |" * (3 if where else 0))
+            lines.append(f"| {r.config.name} | n/a | n/a | – | – | n/a | {r.bytes_per_vector} | – |" + " – |" * (3 if where else 0))
             continue
         m = r.metrics
         error = m.get("median_offset_error")
         cells = (f" {m['within_1s']:.3f} | {m['within_2s']:.3f} | {'n/a' if error is None else f'{error:.2f}'} |"
                  if where else "")
-        lines.append(f"| {r.config.name} | {m['mHR']:.3f} | {m['mAP']:.3f} | {m['recall@1']:.3f} | {m['top1']:.3f} | "
+        lines.append(f"| {r.config.name} | {_with_interval(m, 'mHR')} | {_with_interval(m, 'mAP')} | "
+                     f"{_difference(m, 'mHR')} | {_difference(m, 'mAP')} | {m['top1']:.3f} | "
                      f"{r.bytes_per_vector} | {r.index_mib:.3f} |" + cells)
     return "\n".join(lines)
 

@@ -266,6 +266,10 @@ def cmd_dataset(args) -> int:
         from .datasets.real import build_real
 
         summary = build_real(out)
+    elif args.name == "dev":
+        from .datasets.dev import build_dev
+
+        summary = build_dev(out)
     elif args.name == "long":
         from .datasets.long import build_long
 
@@ -289,13 +293,13 @@ def cmd_eval(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import default_configs, markdown, run_bench, write_outputs
+    from .bench import SUITES, markdown, run_bench, write_outputs
 
     dataset = Path(args.dataset)
-    rows = run_bench(dataset, default_configs(), k=args.k, say=lambda line: print(line, file=sys.stderr),
+    rows = run_bench(dataset, SUITES[args.suite](), k=args.k, say=lambda line: print(line, file=sys.stderr),
                      precision=args.precision)
     out = Path(args.out or dataset / "bench")
-    write_outputs(rows, out, f"{dataset.name}: quality against dimension (k={args.k})")
+    write_outputs(rows, out, f"{dataset.name}: quality against dimension (k={args.k})")  # the plot: reduction rows
     print(markdown(rows))
     print(f"\nwritten: {out / 'bench.md'}, {out / 'bench.json'}, {out / 'bench.png'}", file=sys.stderr)
     return EXIT_OK
@@ -476,16 +480,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("dataset", help="build a benchmark dataset in the tutorial's layout")
     dataset_sub = p.add_subparsers(dest="dataset_command", required=True)
-    p = dataset_sub.add_parser("build", help="synthetic | real | copies | long")
-    p.add_argument("name", choices=["synthetic", "real", "copies", "long"])
+    p = dataset_sub.add_parser("build", help="synthetic | real | dev | copies | long")
+    p.add_argument("name", choices=["synthetic", "real", "dev", "copies", "long"])
     p.add_argument("out")
     p.add_argument("--per-class", type=_bounded(int, 1, 1000, "count"), default=10, help="synthetic: library clips per class")
     p.add_argument("--queries", type=_bounded(int, 1, 1000, "count"), default=1, help="synthetic: query clips per class")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_dataset)
 
-    p = sub.add_parser("bench", help="compare dimensions, reductions, frame counts and centring on a dataset")
+    p = sub.add_parser("bench", help="compare configurations on a dataset, with 95 %% intervals")
     p.add_argument("dataset", help="a folder made by `vidsearch dataset build`")
+    p.add_argument("--suite", choices=["reduction", "defaults"], default="reduction",
+                   help="reduction: dimensions, reductions, frame counts, centring (default); defaults: today's "
+                        "search defaults against centring, mirroring, query expansion and frame count")
     p.add_argument("-k", type=_bounded(int, 1, MAX_K, "k"), default=10)
     p.add_argument("--out", help="where bench.md/.json/.png go (default DATASET/bench)")
     p.set_defaults(func=cmd_bench)

@@ -130,13 +130,16 @@ class VideoSearch:
         return result
 
     def search_embedding(self, windows: list[TimedEmbedding], k: int = 10, query: str = "",
-                         per_video: int = 3, where: VideoFilter | None = None, copies_only: bool = False) -> SearchResult:
-        """Search with an already embedded query (evaluation reuses one embedding across collections)."""
+                         per_video: int = 3, where: VideoFilter | None = None, copies_only: bool = False,
+                         expand: int = 0) -> SearchResult:
+        """Search with an already embedded query (evaluation reuses one embedding across collections);
+        `expand`: query expansion with that many nearest segments (off by default: see README, Quality)."""
         check_k(k)
         check_per_video(per_video)
         self.collection.check_filter(where)
         tags = merge_tags([w.embedding.tags for w in windows], self.settings.top_k_tags)
-        return SearchResult(query, find(self.collection, windows, k, per_video, where, copies_only=copies_only), tags)
+        return SearchResult(query, find(self.collection, windows, k, per_video, where, copies_only=copies_only,
+                                        expand=expand), tags)
 
     def duplicates(self, threshold: float = COPY_THRESHOLD, min_overlap: float = DEFAULT_MIN_OVERLAP,
                    check_frames: bool = True, batches: Callable | None = None) -> DuplicateReport:

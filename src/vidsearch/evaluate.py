@@ -23,6 +23,7 @@ from pathlib import Path
 from statistics import mean, median
 from typing import Callable
 
+from .intervals import Interval, bootstrap
 from .model import TimedEmbedding
 from .progress import progress
 from .store import check_k
@@ -61,6 +62,7 @@ def precision_at(truth: set[int], ranked: list[int], k: int) -> float:
 
 
 TRUTH_FILE = "truth.csv"
+INTERVAL_METRICS = ("mHR", "mAP", "top1")
 SEGMENT_METRICS = ("segment_top1", "within_1s", "within_2s")
 
 
@@ -115,6 +117,14 @@ class EvalReport:
         values = [q.scores[metric] for q in self.scores if label is None or q.label == label]
         return mean(values) if values else 0.0
 
+    def values(self, metric: str) -> list[float]:
+        """One score per query, in query order (what paired comparisons resample)."""
+        return [q.scores[metric] for q in self.scores]
+
+    def interval(self, metric: str) -> Interval | None:
+        """95 % bootstrap interval of the mean over queries (None without queries)."""
+        return bootstrap(self.values(metric)) if self.scores else None
+
     @property
     def has_segments(self) -> bool:
         return bool(self.scores) and all("segment_top1" in q.scores for q in self.scores)
@@ -137,6 +147,7 @@ class EvalReport:
             "recall@1": self.mean("recall@1"),
             "top1": self.mean("top1"),
             "AP": self.mean("AP"),
+            "intervals": {m: self.interval(m).to_json() for m in INTERVAL_METRICS} if self.scores else {},
             "per_label": {label: {"mHR": self.mean("mHR", label), "mAP": self.mean("mAP", label)} for label in labels},
             "failed": self.failed,
             "seconds": round(self.seconds, 3),
@@ -152,13 +163,17 @@ class EvalReport:
         ]
         names = {"mHR": "mHR (tutorial)", "mAP": "mAP (tutorial)", "AP": "mean AP (textbook)",
                  "recall@1": "recall@1", "precision@k": f"precision@{self.k}", "top1": "top-1 accuracy"}
-        lines += [f"| {names[m]} | {self.mean(m):.3f} |" for m in names]
+        lines[1:3] = ["| metric | value | 95 % interval (bootstrap over queries) |", "|---|---|---|"]
+        for m in names:
+            interval = self.interval(m) if m in INTERVAL_METRICS and self.scores else None
+            lines.append(f"| {names[m]} | {self.mean(m):.3f} |"
+                         + (f" {interval.low:.3f} – {interval.high:.3f} |" if interval else " |"))
         if self.has_segments:
             names = {"segment_top1": "top-1 video (excerpts)", "within_1s": "start within 1 s",
                      "within_2s": "start within 2 s"}
-            lines += [f"| {names[m]} | {self.mean(m):.3f} |" for m in names]
+            lines += [f"| {names[m]} | {self.mean(m):.3f} | |" for m in names]
             error = self.median_offset_error()
-            lines.append(f"| median start error | {'n/a' if error is None else f'{error:.2f} s'} |")
+            lines.append(f"| median start error | {'n/a' if error is None else f'{error:.2f} s'} | |")
         lines += ["", "| label | queries | mHR | mAP | top-1 |", "|---|---|---|---|---|"]
         for label in sorted({q.label for q in self.scores}):
             n = sum(q.label == label for q in self.scores)
@@ -193,7 +208,7 @@ def score_query(truth: set[int], ranked: list[int], k: int) -> dict[str, float]:
 
 
 def evaluate(engine, queries: list[Path], k: int = 10,
-             embed: Callable[[Path], list[TimedEmbedding]] | None = None) -> EvalReport:
+             embed: Callable[[Path], list[TimedEmbedding]] | None = None, expand: int = 0) -> EvalReport:
     """Searches every query and scores the ranked ids (and, for excerpts with a truth file, where they
     matched). A query that cannot be decoded is listed as failed."""
     check_k(k)
@@ -209,7 +224,7 @@ def evaluate(engine, queries: list[Path], k: int = 10,
             report.failed.append({"path": str(query), "error": f"no library video is labelled {label!r}"})
             continue
         try:
-            result = engine.search_embedding(embed(query), k, str(query))
+            result = engine.search_embedding(embed(query), k, str(query), expand=expand)
         except VideoDecodeError as e:
             report.failed.append({"path": str(query), "error": str(e)})
             continue

