@@ -6,6 +6,7 @@
     python benchmarks/scale.py --store milvus-server --start-server --index HNSW --rows 1000000 --dim 1024 \
         --server-set dataCoord.segment.maxSize=2048
 
+`--also-nprobe 8,16` searches the same index again with other nprobe values (Milvus: a search-time parameter).
 `--start-server` starts a Milvus 2.3.5 standalone (PyPI `milvus`) in a temporary folder for the run, with
 `--server-set KEY=VALUE` written into its milvus.yaml (segment size, compaction, index-build settings).
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,14 +48,23 @@ store = open_store(sys.argv[1], "scale")
 queries = np.load(sys.argv[2])
 store.search_segments(queries[:1], 10)
 opened = time.perf_counter() - start
-times, found = [], []
-for q in queries:
-    t = time.perf_counter()
-    hits = store.search_segments(q[None], 10)[0]
-    times.append(time.perf_counter() - t)
-    found.append([(h.video_id, h.start) for h in hits])
+
+def measure():
+    times, found = [], []
+    for q in queries:
+        t = time.perf_counter()
+        hits = store.search_segments(q[None], 10)[0]
+        times.append(time.perf_counter() - t)
+        found.append([(h.video_id, h.start) for h in hits])
+    return times, found
+
+times, found = measure()
+others = {}
+for nprobe in [int(n) for n in sys.argv[3].split(",") if n]:  # the same index searched with another nprobe
+    store.spec().index.nprobe = nprobe
+    others[nprobe] = measure()
 status = dict(line.split(":", 1) for line in open("/proc/self/status"))  # not ru_maxrss: a child inherits the parent's
-print(json.dumps({"open_s": opened, "times": times, "found": found, "kind": store.kind,
+print(json.dumps({"open_s": opened, "times": times, "found": found, "kind": store.kind, "others": others,
                   "rss_mb": int(status["VmHWM"].split()[0]) / 1024,
                   "anon_mb": int(status.get("RssAnon", "0 kB").split()[0]) / 1024}))
 store.close()
@@ -105,6 +116,8 @@ def main() -> None:
     parser.add_argument("--index", default="IVF_FLAT")
     parser.add_argument("--nlist", type=int, default=400)
     parser.add_argument("--nprobe", type=int, default=32)
+    parser.add_argument("--also-nprobe", default="", metavar="N,N",
+                        help="then search the same index with these nprobe values too (Milvus stores)")
     parser.add_argument("--m", type=int, default=16, help="HNSW graph degree")
     parser.add_argument("--ef-construction", type=int, default=200)
     parser.add_argument("--ef", type=int, default=64, help="HNSW search breadth")
@@ -118,6 +131,7 @@ def main() -> None:
     finally:
         if server is not None:
             server.stop()
+            shutil.rmtree(server.config.base_data_dir, ignore_errors=True)
 
 
 def run(args: argparse.Namespace, server) -> None:
@@ -149,12 +163,17 @@ def run(args: argparse.Namespace, server) -> None:
     first_search = time.perf_counter() - start
     store.close()
     np.save(folder / "queries.npy", queries)
-    run = subprocess.run([sys.executable, "-c", SEARCH, db, str(folder / "queries.npy")], capture_output=True, text=True)
+    run = subprocess.run([sys.executable, "-c", SEARCH, db, str(folder / "queries.npy"), args.also_nprobe],
+                         capture_output=True, text=True)
     if run.returncode:
         sys.exit(f"search process failed: {run.stderr[-2000:]}")
     searched = json.loads(run.stdout.strip().splitlines()[-1])
     truth = exact_top10(data, queries)
-    recall = np.mean([len({v * PER_VIDEO + int(s) for v, s in found} & t) / 10 for found, t in zip(searched["found"], truth)])
+
+    def recall_of(found_lists) -> float:
+        return float(np.mean([len({v * PER_VIDEO + int(s) for v, s in found} & t) / 10 for found, t in zip(found_lists, truth)]))
+
+    recall = recall_of(searched["found"])
     times = np.array(searched["times"]) * 1000
     disk = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20
     result = {"store": searched["kind"] if args.store == "default" else args.store, "rows": args.rows, "dim": args.dim,
@@ -169,8 +188,10 @@ def run(args: argparse.Namespace, server) -> None:
               f" search_process_peak_rss_mb={searched['rss_mb']:.0f} anon_mb={searched['anon_mb']:.0f} index={args.index}"
               + (f" M={args.m} efConstruction={args.ef_construction} ef={args.ef}" if args.index == "HNSW"
                  else f" nlist={args.nlist} nprobe={args.nprobe}"))
-    import shutil
-
+        for nprobe, (other_times, found) in searched["others"].items():
+            other = np.array(other_times) * 1000
+            print(f"  same index, nprobe={nprobe}: search_p50_ms={np.percentile(other, 50):.3f} "
+                  f"search_p99_ms={np.percentile(other, 99):.3f} recall_at_10={recall_of(found):.4f}")
     shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -39,6 +39,18 @@ def test_search_json_shape(indexed, tmp_path):
     assert all(set(t) == {"label", "score"} for t in out["tags"])
 
 
+def test_search_with_query_expansion(indexed, tmp_path):
+    db, root, specs = indexed
+    query = make_video(tmp_path / "q.mp4", specs[8], transform=lambda f: f[8:-8, 8:-8])
+    plain = json.loads(run("--db", db, "search", str(query), "-k", "3", "--json").stdout)["results"]
+    expanded = json.loads(run("--db", db, "search", str(query), "-k", "3", "--expand", "2", "--alpha", "3",
+                              "--json").stdout)["results"]
+    assert expanded[0]["label"] == specs[8].motion
+    assert [r["distance"] for r in expanded] != [r["distance"] for r in plain]  # it searched with other vectors
+    bad = run("--db", db, "search", str(query), "--expand", "-1", check=False)
+    assert bad.returncode == 2 and "out of range" in bad.stderr
+
+
 def test_info_json_shape(indexed):
     out = json.loads(run("info", "--db", indexed[0], "--json").stdout)
     assert {"count", "dim", "model", "index", "db", "segments", "segment_params"} <= set(out)

@@ -62,3 +62,23 @@ def test_cli_migrate(tmp_path, capsys):
     assert (out["videos"], out["segments"], out["to"]) == (12, 36, str(tmp_path / "lib.db"))
     assert main(["--db", str(tmp_path / "ref.npz"), "migrate", "--to", str(tmp_path / "lib.db")]) == 1
     assert "already has a collection" in capsys.readouterr().err
+
+
+@pytest.mark.milvus_server
+def test_a_lite_collection_moves_to_a_server_with_one_command(tmp_path, milvus_server, capsys):
+    """README "Stores": `vidsearch --db LITE migrate --to URI` copies vectors and metadata, no re-embedding."""
+    lite = "milvus-lite:" + str(tmp_path / "lite.db")
+    source = open_store(lite, "moving")
+    source.create(CollectionSpec(DIM, IndexConfig("IVF_FLAT", nlist=8, nprobe=8), {"model": "test", "layout": 2}))
+    source.upsert(library())
+    source.flush()
+    expected = snapshot(source)
+    source.close()
+    try:
+        assert main(["--db", lite, "--collection", "moving", "migrate", "--to", milvus_server, "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["videos"] == 60
+        with open_store(milvus_server, "moving") as target:
+            assert snapshot(target) == expected
+    finally:
+        with open_store(milvus_server, "moving") as target:
+            target.drop()

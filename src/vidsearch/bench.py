@@ -15,13 +15,15 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .config import ReduceConfig, Settings
 from .engine import VideoSearch
 from .collection import Embedded
 from .evaluate import EvalReport, evaluate, query_files
 from .ingest import embed_windows
 from .intervals import paired_difference
-from .model import Embedder, TimedEmbedding
+from .model import Embedder, Embedding, TimedEmbedding
 from .model.mirror import MirroredEmbedder
 from .progress import progress
 from .sources import read_source
@@ -40,13 +42,19 @@ class BenchConfig:
     segments: bool = False  # False: one vector per whole video (the tutorial's); True: the default windows
     mirror: bool = False  # mirrored-frame averaging, library and queries
     expand: int = 0  # query expansion with this many nearest segments
+    alpha: float = 0.0  # ... weighted by similarity ** alpha (0: average QE)
+    scores: float = 0.0  # > 0: the 400 class probabilities, times this, appended to the unit feature
+    augment: int = 0  # database-side augmentation: each library window averaged with this many nearest
 
     @property
     def name(self) -> str:
         reduce = "full 1024" if self.method == "none" else f"{self.method} {self.dim}"
         return (f"{'segments' if self.segments else 'whole'}, {reduce}, {self.frames} frames"
                 + (", centred" if self.centre else "") + (", mirrored" if self.mirror else "")
-                + (f", QE {self.expand}" if self.expand else ""))
+                + (f", {'alpha-' if self.alpha else ''}QE {self.expand}" + (f" a={self.alpha:g}" if self.alpha else "")
+                   if self.expand else "")
+                + (f", class scores x{self.scores:g}" if self.scores else "")
+                + (f", DBA {self.augment}" if self.augment else ""))
 
     def decode(self) -> DecodeOptions:
         return DecodeOptions(num_frames=self.frames, stride=DecodeOptions.stride if self.segments else 0.0)
@@ -64,16 +72,67 @@ def default_configs(dims: tuple[int, ...] = (256, 128, 64), frames: tuple[int, .
 
 def defaults_configs() -> list[BenchConfig]:
     """What the search defaults are decided on (issue: a dev benchmark big enough to decide defaults): today's
-    default first (segments, centred, 16 frames), then one change at a time, then the promising pairs."""
-    today = BenchConfig(centre=True, segments=True)
-    return [today, BenchConfig(segments=True), BenchConfig(centre=True), BenchConfig(centre=True, segments=True, mirror=True),
-            BenchConfig(centre=True, segments=True, expand=1), BenchConfig(centre=True, segments=True, expand=3),
-            BenchConfig(centre=True, segments=True, mirror=True, expand=1),
-            BenchConfig(segments=True, mirror=True, expand=1),
-            BenchConfig(frames=8, centre=True, segments=True), BenchConfig(frames=32, centre=True, segments=True)]
+    default first (segments, centred, 16 frames), then one change at a time, then two pairs."""
+    today = dict(centre=True, segments=True)
+    return [BenchConfig(**today), BenchConfig(segments=True), BenchConfig(centre=True),
+            BenchConfig(**today, mirror=True), BenchConfig(**today, expand=1), BenchConfig(**today, expand=3),
+            BenchConfig(**today, expand=3, alpha=3.0), BenchConfig(**today, scores=1.0), BenchConfig(**today, scores=0.3),
+            BenchConfig(**today, augment=1), BenchConfig(**today, augment=2),
+            BenchConfig(frames=8, **today), BenchConfig(frames=32, **today),
+            BenchConfig(**today, mirror=True, expand=1), BenchConfig(frames=8, **today, mirror=True)]
 
 
-SUITES = {"reduction": default_configs, "defaults": defaults_configs}
+def candidates_configs() -> list[BenchConfig]:
+    """Today's default against the changes that came out ahead on `dev`, checked on the other sets."""
+    today = dict(centre=True, segments=True)
+    return [BenchConfig(**today), BenchConfig(**today, scores=0.3), BenchConfig(frames=8, **today, mirror=True)]
+
+
+SUITES = {"reduction": default_configs, "defaults": defaults_configs, "candidates": candidates_configs}
+
+
+class _Widened:
+    """The embedder as a collection sees it when its features carry more than the model's dimensions."""
+
+    def __init__(self, embedder, dim: int):
+        self.embedder, self.dim = embedder, dim
+        self.name, self.precision, self.labels = f"{embedder.name}+{dim}", embedder.precision, embedder.labels
+
+    def embed_batch(self, clips):
+        raise RuntimeError("bench features are embedded before the collection is made")
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-12)
+
+
+def _with_vectors(windows: list[TimedEmbedding], vectors) -> list[TimedEmbedding]:
+    return [TimedEmbedding(w.start, w.end, Embedding(np.asarray(v, np.float32), w.embedding.tags, w.embedding.logits))
+            for w, v in zip(windows, vectors)]
+
+
+def with_class_scores(windows: list[TimedEmbedding], weight: float) -> list[TimedEmbedding]:
+    """The unit feature with the class probabilities (softmax of the logits) times `weight` appended."""
+    def combined(w: TimedEmbedding) -> np.ndarray:
+        logits = np.asarray(w.embedding.logits, np.float64)
+        probs = np.exp(logits - logits.max())
+        return np.concatenate([_unit(np.asarray(w.embedding.vector, np.float64)), weight * probs / probs.sum()])
+
+    return _with_vectors(windows, [combined(w) for w in windows])
+
+
+def augment_database(library: list[Embedded], n: int) -> list[Embedded]:
+    """Database-side augmentation: every library window's unit feature averaged with its n nearest library
+    windows' (of other videos or its own), so near-duplicates pull each other together."""
+    flat = np.stack([_unit(np.asarray(w.embedding.vector, np.float64)) for e in library for w in e.windows])
+    nearest = np.argsort(-(flat @ flat.T), axis=1)[:, : n + 1]  # itself first
+    augmented = flat[nearest].sum(axis=1)
+    out, i = [], 0
+    for e in library:
+        out.append(Embedded(e.item, _with_vectors(e.windows, augmented[i : i + len(e.windows)]), e.fingerprint,
+                            e.duration))
+        i += len(e.windows)
+    return out
 
 
 @dataclass
@@ -110,11 +169,11 @@ def _embed_all(embedder: Embedder, items, queries: list[Path], options: DecodeOp
 
 
 def run_bench(dataset: Path, configs: list[BenchConfig], k: int = 10, say=print,
-              precision: str | None = None) -> list[BenchRow]:
+              precision: str | None = None, embedder=None) -> list[BenchRow]:
     dataset = Path(dataset)
     items = read_source(dataset / "reverse_video_search.csv")
     queries = query_files(dataset / "test")
-    embedder = Embedder(precision)
+    embedder = embedder or Embedder(precision)
     mirrored = MirroredEmbedder(embedder)
     features: dict[tuple, tuple] = {}
     rows: list[BenchRow] = []
@@ -125,10 +184,18 @@ def run_bench(dataset: Path, configs: list[BenchConfig], k: int = 10, say=print,
                 say(f"embedding {len(items)} library videos and {len(queries)} queries ({config.name}) ...")
                 features[key] = _embed_all(mirrored if config.mirror else embedder, items, queries, config.decode())
             library, cached = features[key]
+            if config.scores:
+                library = [Embedded(e.item, with_class_scores(e.windows, config.scores), e.fingerprint, e.duration)
+                           for e in library]
+                cached = {q: with_class_scores(w, config.scores) for q, w in cached.items()}
+            if config.augment:
+                library = augment_database(library, config.augment)
             settings = Settings(db=str(Path(tmp) / "bench.db"), collection=f"bench_{n}", decode=config.decode(),
                                 reduce=ReduceConfig(config.dim, config.method, config.centre))
-            dim = config.dim or embedder.dim
-            with VideoSearch(settings=settings, embedder=embedder) as engine:
+            width = len(library[0].windows[0].embedding.vector)
+            dim = config.dim or width
+            model = embedder if width == embedder.dim else _Widened(embedder, width)
+            with VideoSearch(settings=settings, embedder=model) as engine:
                 try:
                     engine.add_embeddings(library)
                 except ValueError as e:  # e.g. PCA to more dimensions than the library has videos
@@ -136,7 +203,7 @@ def run_bench(dataset: Path, configs: list[BenchConfig], k: int = 10, say=print,
                     say(f"  {config.name}: skipped ({e})")
                     continue
                 report = evaluate(engine, [q for q in queries if q in cached], k, embed=cached.__getitem__,
-                                  expand=config.expand)
+                                  expand=config.expand, alpha=config.alpha)
                 engine.drop()
             vectors = sum(len(e.windows) for e in library) + len(library)  # segments + one per video
             nlist = min(settings.index.nlist, vectors)
@@ -219,7 +286,8 @@ def plot(rows: list[BenchRow], path: Path, title: str) -> None:
         ax.set_ylabel(metric)
         ax.set_ylim(0, 1.05)
         ax.grid(alpha=0.3)
-        ax.legend()
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -135,7 +135,7 @@ def cmd_index(args) -> int:
 def cmd_search(args) -> int:
     with _engine(args) as engine:
         result = engine.search(args.video, k=args.k, per_video=args.per_video, where=args.where,
-                               copies_only=args.copies_only)
+                               copies_only=args.copies_only, expand=args.expand, alpha=args.alpha)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
         return EXIT_OK
@@ -447,6 +447,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--copies-only", action="store_true",
                    help=f"only the videos the query is a copy of (normalised distance under {COPY_THRESHOLD:g}: "
                         f"see `duplicates --help`)")
+    p.add_argument("--expand", type=_bounded(int, 0, 100, "count"), default=0, metavar="N",
+                   help="query expansion: search again with each query window averaged with its N nearest "
+                        "library segments (default 0: off; no gain beyond the noise on the dev benchmark)")
+    p.add_argument("--alpha", type=_bounded(float, 0, 100, "alpha"), default=0.0,
+                   help="with --expand: weight neighbours by similarity**ALPHA (alpha-QE; default 0: plain average)")
     _filter_options(p)
     p.set_defaults(func=cmd_search)
 
@@ -490,9 +495,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="compare configurations on a dataset, with 95 %% intervals")
     p.add_argument("dataset", help="a folder made by `vidsearch dataset build`")
-    p.add_argument("--suite", choices=["reduction", "defaults"], default="reduction",
+    p.add_argument("--suite", choices=["reduction", "defaults", "candidates"], default="reduction",
                    help="reduction: dimensions, reductions, frame counts, centring (default); defaults: today's "
-                        "search defaults against centring, mirroring, query expansion and frame count")
+                        "search defaults against centring, mirroring, query expansion, class scores, database-side "
+                        "augmentation and frame count; candidates: today's against what came out ahead on dev")
     p.add_argument("-k", type=_bounded(int, 1, MAX_K, "k"), default=10)
     p.add_argument("--out", help="where bench.md/.json/.png go (default DATASET/bench)")
     p.set_defaults(func=cmd_bench)

@@ -115,31 +115,32 @@ class VideoSearch:
 
     # -- querying ----------------------------------------------------------------------------------------
     def search(self, path: str | Path, k: int = 10, per_video: int = 3, where: VideoFilter | None = None,
-               copies_only: bool = False) -> SearchResult:
+               copies_only: bool = False, expand: int = 0, alpha: float = 0.0) -> SearchResult:
         """The k most similar videos, each with up to `per_video` intervals where the query matches it, among
         the videos `where` admits (label, tag, duration, path prefix); each says whether the query is a copy of
-        its footage, and `copies_only` keeps only those."""
+        its footage, and `copies_only` keeps only those. `expand`/`alpha`: query expansion (`search_embedding`)."""
         start = time.perf_counter()
         check_k(k)
         check_per_video(per_video)
         self.collection.projection()  # fails fast, before decoding, when there is no collection
         self.collection.check_filter(where)
         result = self.search_embedding(self.embed(path), k, query=str(path), per_video=per_video, where=where,
-                                       copies_only=copies_only)
+                                       copies_only=copies_only, expand=expand, alpha=alpha)
         result.seconds = time.perf_counter() - start
         return result
 
     def search_embedding(self, windows: list[TimedEmbedding], k: int = 10, query: str = "",
                          per_video: int = 3, where: VideoFilter | None = None, copies_only: bool = False,
-                         expand: int = 0) -> SearchResult:
+                         expand: int = 0, alpha: float = 0.0) -> SearchResult:
         """Search with an already embedded query (evaluation reuses one embedding across collections);
-        `expand`: query expansion with that many nearest segments (off by default: see README, Quality)."""
+        `expand`: query expansion with that many nearest segments, weighted by similarity**`alpha` (off by
+        default: no gain beyond the noise on the dev benchmark, README "Quality")."""
         check_k(k)
         check_per_video(per_video)
         self.collection.check_filter(where)
         tags = merge_tags([w.embedding.tags for w in windows], self.settings.top_k_tags)
         return SearchResult(query, find(self.collection, windows, k, per_video, where, copies_only=copies_only,
-                                        expand=expand), tags)
+                                        expand=expand, alpha=alpha), tags)
 
     def duplicates(self, threshold: float = COPY_THRESHOLD, min_overlap: float = DEFAULT_MIN_OVERLAP,
                    check_frames: bool = True, batches: Callable | None = None) -> DuplicateReport:

@@ -208,7 +208,8 @@ def score_query(truth: set[int], ranked: list[int], k: int) -> dict[str, float]:
 
 
 def evaluate(engine, queries: list[Path], k: int = 10,
-             embed: Callable[[Path], list[TimedEmbedding]] | None = None, expand: int = 0) -> EvalReport:
+             embed: Callable[[Path], list[TimedEmbedding]] | None = None, expand: int = 0,
+             alpha: float = 0.0) -> EvalReport:
     """Searches every query and scores the ranked ids (and, for excerpts with a truth file, where they
     matched). A query that cannot be decoded is listed as failed."""
     check_k(k)
@@ -224,7 +225,7 @@ def evaluate(engine, queries: list[Path], k: int = 10,
             report.failed.append({"path": str(query), "error": f"no library video is labelled {label!r}"})
             continue
         try:
-            result = engine.search_embedding(embed(query), k, str(query), expand=expand)
+            result = engine.search_embedding(embed(query), k, str(query), expand=expand, alpha=alpha)
         except VideoDecodeError as e:
             report.failed.append({"path": str(query), "error": str(e)})
             continue

