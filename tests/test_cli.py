@@ -97,6 +97,8 @@ def test_locked_database_is_explained(tmp_path):
 def test_eval_json_shape(indexed):
     db, root, specs = indexed
     out = json.loads(run("eval", str(root), "--db", db, "-k", "5", "--json").stdout)
-    assert set(out) == {"k", "queries", "mHR", "mAP", "recall@1", "top1", "AP", "per_label", "failed", "seconds"}
+    assert set(out) == {"k", "queries", "mHR", "mAP", "recall@1", "top1", "AP", "intervals", "per_label", "failed",
+                        "seconds"}
     assert out["queries"] == 20 and out["top1"] == 1.0 and out["failed"] == []  # every clip finds itself
+    assert out["intervals"]["top1"] == [1.0, 1.0] and set(out["intervals"]) == {"mHR", "mAP", "top1"}
     assert set(out["per_label"]) == {s.motion for s in specs}
