@@ -24,7 +24,9 @@ from .evaluate import EvalReport, evaluate, query_files
 from .ingest import embed_windows
 from .intervals import paired_difference
 from .model import Embedder, Embedding, TimedEmbedding
+from .model.embedder import class_probabilities
 from .model.mirror import MirroredEmbedder
+from .reduce import l2_normalise
 from .progress import progress
 from .sources import read_source
 from .video import DecodeOptions, VideoDecodeError, read_windows
@@ -70,22 +72,23 @@ def default_configs(dims: tuple[int, ...] = (256, 128, 64), frames: tuple[int, .
     return configs
 
 
+TODAY = dict(centre=True, segments=True)  # the search defaults as a bench configuration (16 frames)
+
+
 def defaults_configs() -> list[BenchConfig]:
     """What the search defaults are decided on (issue: a dev benchmark big enough to decide defaults): today's
     default first (segments, centred, 16 frames), then one change at a time, then two pairs."""
-    today = dict(centre=True, segments=True)
-    return [BenchConfig(**today), BenchConfig(segments=True), BenchConfig(centre=True),
-            BenchConfig(**today, mirror=True), BenchConfig(**today, expand=1), BenchConfig(**today, expand=3),
-            BenchConfig(**today, expand=3, alpha=3.0), BenchConfig(**today, scores=1.0), BenchConfig(**today, scores=0.3),
-            BenchConfig(**today, augment=1), BenchConfig(**today, augment=2),
-            BenchConfig(frames=8, **today), BenchConfig(frames=32, **today),
-            BenchConfig(**today, mirror=True, expand=1), BenchConfig(frames=8, **today, mirror=True)]
+    return [BenchConfig(**TODAY), BenchConfig(segments=True), BenchConfig(centre=True),
+            BenchConfig(**TODAY, mirror=True), BenchConfig(**TODAY, expand=1), BenchConfig(**TODAY, expand=3),
+            BenchConfig(**TODAY, expand=3, alpha=3.0), BenchConfig(**TODAY, scores=1.0), BenchConfig(**TODAY, scores=0.3),
+            BenchConfig(**TODAY, augment=1), BenchConfig(**TODAY, augment=2),
+            BenchConfig(frames=8, **TODAY), BenchConfig(frames=32, **TODAY),
+            BenchConfig(**TODAY, mirror=True, expand=1), BenchConfig(frames=8, **TODAY, mirror=True)]
 
 
 def candidates_configs() -> list[BenchConfig]:
     """Today's default against the changes that came out ahead on `dev`, checked on the other sets."""
-    today = dict(centre=True, segments=True)
-    return [BenchConfig(**today), BenchConfig(**today, scores=0.3), BenchConfig(frames=8, **today, mirror=True)]
+    return [BenchConfig(**TODAY), BenchConfig(**TODAY, scores=0.3), BenchConfig(frames=8, **TODAY, mirror=True)]
 
 
 SUITES = {"reduction": default_configs, "defaults": defaults_configs, "candidates": candidates_configs}
@@ -102,10 +105,6 @@ class _Widened:
         raise RuntimeError("bench features are embedded before the collection is made")
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / max(float(np.linalg.norm(v)), 1e-12)
-
-
 def _with_vectors(windows: list[TimedEmbedding], vectors) -> list[TimedEmbedding]:
     return [TimedEmbedding(w.start, w.end, Embedding(np.asarray(v, np.float32), w.embedding.tags, w.embedding.logits))
             for w, v in zip(windows, vectors)]
@@ -114,9 +113,8 @@ def _with_vectors(windows: list[TimedEmbedding], vectors) -> list[TimedEmbedding
 def with_class_scores(windows: list[TimedEmbedding], weight: float) -> list[TimedEmbedding]:
     """The unit feature with the class probabilities (softmax of the logits) times `weight` appended."""
     def combined(w: TimedEmbedding) -> np.ndarray:
-        logits = np.asarray(w.embedding.logits, np.float64)
-        probs = np.exp(logits - logits.max())
-        return np.concatenate([_unit(np.asarray(w.embedding.vector, np.float64)), weight * probs / probs.sum()])
+        probs = class_probabilities(np.asarray(w.embedding.logits, np.float64))
+        return np.concatenate([l2_normalise(w.embedding.vector), weight * probs])
 
     return _with_vectors(windows, [combined(w) for w in windows])
 
@@ -124,7 +122,7 @@ def with_class_scores(windows: list[TimedEmbedding], weight: float) -> list[Time
 def augment_database(library: list[Embedded], n: int) -> list[Embedded]:
     """Database-side augmentation: every library window's unit feature averaged with its n nearest library
     windows' (of other videos or its own), so near-duplicates pull each other together."""
-    flat = np.stack([_unit(np.asarray(w.embedding.vector, np.float64)) for e in library for w in e.windows])
+    flat = l2_normalise(np.stack([w.embedding.vector for e in library for w in e.windows]))
     nearest = np.argsort(-(flat @ flat.T), axis=1)[:, : n + 1]  # itself first
     augmented = flat[nearest].sum(axis=1)
     out, i = [], 0

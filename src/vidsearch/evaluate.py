@@ -159,13 +159,12 @@ class EvalReport:
         lines = [
             f"queries {len(self.scores)} (failed {len(self.failed)}), k = {self.k}, "
             f"{self.seconds:.1f} s ({self.queries_per_second:.2f} queries/s)",
-            "| metric | value |", "|---|---|",
+            "| metric | value | 95 % interval (bootstrap over queries) |", "|---|---|---|",
         ]
         names = {"mHR": "mHR (tutorial)", "mAP": "mAP (tutorial)", "AP": "mean AP (textbook)",
                  "recall@1": "recall@1", "precision@k": f"precision@{self.k}", "top1": "top-1 accuracy"}
-        lines[1:3] = ["| metric | value | 95 % interval (bootstrap over queries) |", "|---|---|---|"]
         for m in names:
-            interval = self.interval(m) if m in INTERVAL_METRICS and self.scores else None
+            interval = self.interval(m) if m in INTERVAL_METRICS else None
             lines.append(f"| {names[m]} | {self.mean(m):.3f} |"
                          + (f" {interval.low:.3f} – {interval.high:.3f} |" if interval else " |"))
         if self.has_segments:

@@ -19,6 +19,7 @@ import numpy as np
 
 from .collection import Collection
 from .model import TimedEmbedding
+from .reduce import l2_normalise
 from .store import MAX_K, SegmentHit, VideoEntry, VideoFilter
 
 MIN_CANDIDATES = 100  # segments fetched per query window, at least
@@ -126,15 +127,13 @@ def expand_query(collection: Collection, vectors: np.ndarray, n: int, where: Vid
     hits = collection.store.search_segments(vectors, n, where)
     stored = collection.store.segments_of(sorted({h.video_id for window in hits for h in window}))
     by_key = {(v, round(s.start, 3)): s.vector for v, segments in stored.items() for s in segments}
-    expanded = []
-    for vector, window in zip(vectors, hits):
-        total = np.array(vector, np.float64)
+    expanded = np.array(vectors, np.float64)
+    for total, window in zip(expanded, hits):
         for h in window:
             neighbour = by_key.get((h.video_id, round(h.start, 3)))
             if neighbour is not None:  # the distance is squared L2 between unit vectors: 2 - 2 cos
                 total += max(1.0 - h.distance / 2, 0.0) ** alpha * neighbour
-        expanded.append(total / max(float(np.linalg.norm(total)), 1e-12))
-    return np.stack(expanded).astype(np.float32)
+    return l2_normalise(expanded)
 
 
 def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video: int = 3,

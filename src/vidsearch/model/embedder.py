@@ -44,6 +44,12 @@ def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
     return x
 
 
+def class_probabilities(logits: np.ndarray) -> np.ndarray:
+    """Softmax of a window's logits: the Kinetics-400 class probabilities."""
+    probs = np.exp(logits - logits.max())
+    return probs / probs.sum()
+
+
 class Embedder:
     """Loads the pretrained I3D once and embeds clips with the chosen precision and runtime (`runtime.py`)."""
 
@@ -75,7 +81,6 @@ class Embedder:
         return [Embedding(vector=v, tags=self.top_tags(l), logits=l) for v, l in zip(vectors, logits)]
 
     def top_tags(self, logits: np.ndarray) -> list[Tag]:
-        probs = np.exp(logits - logits.max())
-        probs /= probs.sum()
+        probs = class_probabilities(logits)
         order = np.argsort(-probs)[: self.top_k_tags]
         return [Tag(self.labels[i], float(probs[i])) for i in order]
