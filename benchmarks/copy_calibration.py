@@ -1,6 +1,7 @@
 """Calibrates the copy threshold (the `copy` flag of search results and `vidsearch duplicates`' default).
 
     python benchmarks/copy_calibration.py --copies data/copies --real data/real --long data/long [--work DIR]
+        [--feature BLOCKS]
 
 Datasets from `vidsearch dataset build copies|real|long`. Everything is embedded once (cached in --work),
 then indexed with the default settings (as `vidsearch index` would) into these collections:
@@ -42,7 +43,7 @@ K = 10
 
 
 def embedded(work: Path, name: str, folder: Path, queries: list[Path], embedder: Embedder):
-    cache = work / f"{name}.pickle"
+    cache = work / f"{name}-{embedder.feature}.pickle"
     if cache.exists():
         return pickle.loads(cache.read_bytes())
     print(f"embedding {name} ...", file=sys.stderr)
@@ -117,10 +118,11 @@ def main() -> None:
     parser.add_argument("--real", type=Path, default=Path("data/real"))
     parser.add_argument("--long", type=Path, default=Path("data/long"))
     parser.add_argument("--work", type=Path, default=Path("data/copy_calibration"))
+    parser.add_argument("--feature", default=None, help="the I3D blocks (default: vidsearch's default feature)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    embedder = Embedder()
+    embedder = Embedder(feature=args.feature)
     copies_queries = query_files(args.copies / "test")
     real_queries = query_files(args.real / "test")
     long_queries = query_files(args.long / "test")

@@ -54,7 +54,7 @@ def test_search_with_query_expansion(indexed, tmp_path):
 def test_info_json_shape(indexed):
     out = json.loads(run("info", "--db", indexed[0], "--json").stdout)
     assert {"count", "dim", "model", "index", "db", "segments", "segment_params"} <= set(out)
-    assert (out["count"], out["dim"], out["db"]) == (20, 1024, indexed[0])
+    assert (out["count"], out["dim"], out["db"], out["feature"]) == (20, 1536, indexed[0], "Mixed_5c+Mixed_4d")
     assert out["segments"] >= 20 and out["segment_params"] == {"frames": 16, "fps": 8.0, "stride": 0.5}
 
 

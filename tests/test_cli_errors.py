@@ -42,6 +42,8 @@ def clip(tmp_path):
     (["info", "--collection", ""], "collection name"),
     (["search", "q.mp4", "--device", "tpu"], "--device"),
     (["search", "q.mp4", "--precision", "int4"], "--precision"),
+    (["index", "x", "--feature", "Mixed_9z"], "unknown I3D feature"),
+    (["search", "q.mp4", "--feature", "mixed5c+Mixed_5c"], "twice"),
     (["info", "--collection", "no spaces"], "collection name"),
     (["serve", "--port", "99999"], "--port"),
     (["serve", "--max-upload-mb", "0"], "--max-upload-mb"),

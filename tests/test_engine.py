@@ -58,7 +58,8 @@ def test_reindexing_adds_nothing_twice_and_bad_files_are_reported(engine, librar
 def test_info_describes_the_collection(engine, library):
     engine.index(library[0])
     info = engine.info()
-    assert info["dim"] == 1024 and info["model"] == "i3d-kinetics400-rgb" and info["num_frames"] == 16
+    assert info["dim"] == 1536 and info["model"] == "i3d-kinetics400-rgb" and info["num_frames"] == 16
+    assert info["feature"] == "Mixed_5c+Mixed_4d"
     assert info["index"] == {"type": "IVF_FLAT", "metric": "L2", "nlist": 400, "nprobe": 32}
     assert info["db"] == engine.settings.db.removeprefix("milvus-lite:")  # the path itself: it opens as Lite again
 

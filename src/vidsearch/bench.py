@@ -25,6 +25,7 @@ from .ingest import embed_windows
 from .intervals import paired_difference
 from .model import Embedder, Embedding, TimedEmbedding
 from .model.embedder import class_probabilities
+from .model.features import DEFAULT_FEATURE, LEGACY_FEATURE, Feature
 from .model.mirror import MirroredEmbedder
 from .reduce import l2_normalise
 from .progress import progress
@@ -47,11 +48,12 @@ class BenchConfig:
     alpha: float = 0.0  # ... weighted by similarity ** alpha (0: average QE)
     scores: float = 0.0  # > 0: the 400 class probabilities, times this, appended to the unit feature
     augment: int = 0  # database-side augmentation: each library window averaged with this many nearest
+    feature: str = DEFAULT_FEATURE  # the I3D blocks (model/features.py)
 
     @property
     def name(self) -> str:
-        reduce = "full 1024" if self.method == "none" else f"{self.method} {self.dim}"
-        return (f"{'segments' if self.segments else 'whole'}, {reduce}, {self.frames} frames"
+        reduce = f"full {Feature.parse(self.feature).dim}" if self.method == "none" else f"{self.method} {self.dim}"
+        return (f"{self.feature}, {'segments' if self.segments else 'whole'}, {reduce}, {self.frames} frames"
                 + (", centred" if self.centre else "") + (", mirrored" if self.mirror else "")
                 + (f", {'alpha-' if self.alpha else ''}QE {self.expand}" + (f" a={self.alpha:g}" if self.alpha else "")
                    if self.expand else "")
@@ -63,7 +65,7 @@ class BenchConfig:
 
 
 def default_configs(dims: tuple[int, ...] = (256, 128, 64), frames: tuple[int, ...] = (8, 16, 32)) -> list[BenchConfig]:
-    configs = [BenchConfig(), BenchConfig(segments=True)]
+    configs = [BenchConfig(), BenchConfig(segments=True), BenchConfig(feature=LEGACY_FEATURE)]
     configs += [BenchConfig(dim=d, method=m) for m in ("random", "pca") for d in dims]
     configs += [BenchConfig(frames=f) for f in frames if f != DEFAULT_FRAMES]
     configs += [BenchConfig(centre=True), BenchConfig(centre=True, segments=True),
@@ -73,22 +75,26 @@ def default_configs(dims: tuple[int, ...] = (256, 128, 64), frames: tuple[int, .
 
 
 TODAY = dict(centre=True, segments=True)  # the search defaults as a bench configuration (16 frames)
+BEFORE = dict(TODAY, feature=LEGACY_FEATURE)  # the defaults before the feature was re-decided (issue 14)
 
 
 def defaults_configs() -> list[BenchConfig]:
-    """What the search defaults are decided on (issue: a dev benchmark big enough to decide defaults): today's
-    default first (segments, centred, 16 frames), then one change at a time, then two pairs."""
-    return [BenchConfig(**TODAY), BenchConfig(segments=True), BenchConfig(centre=True),
+    """What the search defaults are decided on (issue: a dev benchmark big enough to decide defaults): the
+    previous default first (segments, centred, 16 frames, Mixed_5c), today's, other features, then each other
+    switch on top of today's default, one at a time."""
+    return [BenchConfig(**BEFORE), BenchConfig(**TODAY),
+            *(BenchConfig(**dict(TODAY, feature=f)) for f in ("Mixed_4d", "Mixed_4e", "Mixed_5c+Mixed_4e")),
+            BenchConfig(segments=True), BenchConfig(centre=True),
             BenchConfig(**TODAY, mirror=True), BenchConfig(**TODAY, expand=1), BenchConfig(**TODAY, expand=3),
-            BenchConfig(**TODAY, expand=3, alpha=3.0), BenchConfig(**TODAY, scores=1.0), BenchConfig(**TODAY, scores=0.3),
-            BenchConfig(**TODAY, augment=1), BenchConfig(**TODAY, augment=2),
-            BenchConfig(frames=8, **TODAY), BenchConfig(frames=32, **TODAY),
-            BenchConfig(**TODAY, mirror=True, expand=1), BenchConfig(frames=8, **TODAY, mirror=True)]
+            BenchConfig(**TODAY, expand=3, alpha=3.0), BenchConfig(**TODAY, scores=0.3),
+            BenchConfig(**TODAY, augment=1), BenchConfig(frames=8, **TODAY), BenchConfig(frames=32, **TODAY)]
 
 
 def candidates_configs() -> list[BenchConfig]:
-    """Today's default against the changes that came out ahead on `dev`, checked on the other sets."""
-    return [BenchConfig(**TODAY), BenchConfig(**TODAY, scores=0.3), BenchConfig(frames=8, **TODAY, mirror=True)]
+    """The previous default against today's and the other features that came out ahead on `dev`, checked on the
+    other sets (`copies`, `long`, `real`)."""
+    return [BenchConfig(**BEFORE), BenchConfig(**TODAY),
+            *(BenchConfig(**dict(TODAY, feature=f)) for f in ("Mixed_4d", "Mixed_4e"))]
 
 
 SUITES = {"reduction": default_configs, "defaults": defaults_configs, "candidates": candidates_configs}
@@ -100,6 +106,7 @@ class _Widened:
     def __init__(self, embedder, dim: int):
         self.embedder, self.dim = embedder, dim
         self.name, self.precision, self.labels = f"{embedder.name}+{dim}", embedder.precision, embedder.labels
+        self.feature = getattr(embedder, "feature", None)
 
     def embed_batch(self, clips):
         raise RuntimeError("bench features are embedded before the collection is made")
@@ -171,16 +178,26 @@ def run_bench(dataset: Path, configs: list[BenchConfig], k: int = 10, say=print,
     dataset = Path(dataset)
     items = read_source(dataset / "reverse_video_search.csv")
     queries = query_files(dataset / "test")
-    embedder = embedder or Embedder(precision)
-    mirrored = MirroredEmbedder(embedder)
+    models: dict[str, object] = {}
+
+    def model_for(feature: str):
+        """`embedder` when given (a test's fake: it has one feature), else the real model for that feature."""
+        if embedder is not None:
+            return embedder
+        if feature not in models:
+            models[feature] = Embedder(precision, feature=feature)
+        return models[feature]
+
     features: dict[tuple, tuple] = {}
     rows: list[BenchRow] = []
     with tempfile.TemporaryDirectory() as tmp:
         for n, config in enumerate(progress(configs, desc="configurations", unit="config")):
-            key = (config.frames, config.segments, config.mirror)
+            key = (config.frames, config.segments, config.mirror, config.feature)
+            model = model_for(config.feature)
             if key not in features:
                 say(f"embedding {len(items)} library videos and {len(queries)} queries ({config.name}) ...")
-                features[key] = _embed_all(mirrored if config.mirror else embedder, items, queries, config.decode())
+                features[key] = _embed_all(MirroredEmbedder(model) if config.mirror else model, items, queries,
+                                           config.decode())
             library, cached = features[key]
             if config.scores:
                 library = [Embedded(e.item, with_class_scores(e.windows, config.scores), e.fingerprint, e.duration)
@@ -192,8 +209,7 @@ def run_bench(dataset: Path, configs: list[BenchConfig], k: int = 10, say=print,
                                 reduce=ReduceConfig(config.dim, config.method, config.centre))
             width = len(library[0].windows[0].embedding.vector)
             dim = config.dim or width
-            model = embedder if width == embedder.dim else _Widened(embedder, width)
-            with VideoSearch(settings=settings, embedder=model) as engine:
+            with VideoSearch(settings=settings, embedder=model if width == model.dim else _Widened(model, width)) as engine:
                 try:
                     engine.add_embeddings(library)
                 except ValueError as e:  # e.g. PCA to more dimensions than the library has videos

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .config import DB_ENV, ReduceConfig, Settings, default_db
 from .model import WeightsNotFoundError
+from .model.features import DEFAULT_FEATURE, Feature
 from .progress import IndexProgress
 from .sources import SourceError
 from .store import INDEX_TYPES, MAX_K, IndexConfig, StoreError, VideoFilter, check_collection_name
@@ -75,8 +76,16 @@ def _writable_file(text: str) -> str:
     return text
 
 
+def _feature(text: str) -> str:
+    try:
+        return Feature.parse(text).name
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def _settings(args: argparse.Namespace) -> Settings:
-    settings = Settings(db=args.db, collection=args.collection, precision=args.precision, device=args.device)
+    settings = Settings(db=args.db, collection=args.collection, precision=args.precision, device=args.device,
+                        feature=args.feature)
     if args.token:
         settings.token = args.token
     if getattr(args, "frames", None) is not None:
@@ -368,6 +377,9 @@ def _common(suppress: bool) -> argparse.ArgumentParser:
                              "int8 is faster but less exact, see the README)")
     common.add_argument("--device", choices=["auto", "cpu", "cuda"], default=default(None),
                         help="where the model runs (default: auto = CUDA when PyTorch sees a GPU, else the CPU)")
+    common.add_argument("--feature", type=_feature, default=default(None), metavar="BLOCKS",
+                        help=f"the I3D blocks a NEW collection's vectors are made of, joined with + (default "
+                             f"{DEFAULT_FEATURE}; the tutorial's is Mixed_5c); an existing collection keeps its own")
     common.add_argument("--json", action="store_true", default=default(False), help="machine-readable output")
     return common
 

@@ -17,6 +17,7 @@ import numpy as np
 from . import config
 from .config import ReduceConfig
 from .model import TimedEmbedding
+from .model.features import LEGACY_FEATURE
 from .reduce import Projection, ProjectionMismatchError, check_reduction, fit_projection, l2_normalise
 from .sources import SourceItem
 from .store import CollectionSpec, IndexConfig, Listing, Segment, StoreError, VectorStore, VideoEntry, VideoFilter
@@ -115,6 +116,20 @@ class Collection:
                            stride=float(windows["stride"]))
         return self.decode
 
+    def feature(self, default: str | None) -> str | None:
+        """The I3D feature the collection's vectors hold (queries must be embedded the same way); `default`
+        for a collection still to be made. One made before features were recorded holds Mixed_5c."""
+        if self.exists():
+            return self.spec().meta.get("feature", LEGACY_FEATURE)
+        return default
+
+    def check_model(self, model: ModelInfo) -> None:
+        """A model that embeds another feature than the collection holds would make its searches meaningless."""
+        theirs = getattr(model, "feature", None)
+        if theirs is not None and self.exists() and self.feature(None) != theirs:
+            raise StoreError(f"collection {self.name!r} in {self.location} holds the I3D feature {self.feature(None)}, "
+                             f"this model embeds {theirs}: use --feature {self.feature(None)} (or leave --feature out)")
+
     # -- creating it ---------------------------------------------------------------------------------------
     def check_new(self, model_dim: int) -> None:
         """For a collection still to be made: refuses an index or reduction it could not be made with."""
@@ -143,6 +158,8 @@ class Collection:
         meta = {"model": model.name, "layout": LAYOUT, "num_frames": self.decode.num_frames,
                 "segments": self.decode.segment_params(), "precision": model.precision, "actions": WINDOW_CLASSES,
                 "projection": projection.to_json()}
+        if getattr(model, "feature", None):
+            meta["feature"] = model.feature
         spec = CollectionSpec(dim=projection.output_dim, index=self.index, meta=meta)
         self.store.create(spec)
         return spec
@@ -208,6 +225,7 @@ class Collection:
             "segment_params": spec.meta["segments"],
             "dim": spec.dim,
             "model": spec.meta.get("model", ""),
+            "feature": spec.meta.get("feature", LEGACY_FEATURE),
             "index": {"type": spec.index.index_type, "metric": spec.index.metric,
                       "nlist": spec.index.nlist, "nprobe": spec.index.nprobe},
             "db": self.store.location,

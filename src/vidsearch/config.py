@@ -70,6 +70,7 @@ class Settings:
     decode: DecodeOptions = field(default_factory=DecodeOptions)
     precision: str | None = None  # None/auto: bf16 where the CPU has it natively (or on a GPU), else fp32
     device: str | None = None  # None/auto: CUDA when PyTorch sees a GPU, else the CPU (OpenVINO)
+    feature: str | None = None  # I3D blocks a NEW collection's vectors are made of (None: model.features' default)
     index: IndexConfig = field(default_factory=IndexConfig)
     reduce: ReduceConfig = field(default_factory=ReduceConfig)
     ingest: IngestConfig = field(default_factory=IngestConfig)

@@ -15,6 +15,7 @@ from .config import Settings
 from .ingest import FailurePolicy, IndexReport, IngestEvents, add_embedded, embed_windows, run_ingest
 from .ingest.distributed import Given, RayIngest
 from .model import Embedder, TimedEmbedding
+from .model.features import Feature
 from .model.labels import kinetics400_labels
 from .duplicates import DEFAULT_MIN_OVERLAP, DuplicateReport, find_duplicates
 from .search import COPY_THRESHOLD, VideoMatch, check_per_video, find
@@ -45,17 +46,26 @@ class VideoSearch:
         settings = settings or Settings()
         overrides = {k: v for k, v in (("db", db), ("collection", collection)) if v is not None}
         self.settings = replace(settings, **overrides)
-        self._embedder = embedder
+        self._embedder, self._model_checked = embedder, False
         store = store or open_store(self.settings.db, self.settings.collection, self.settings.token)
         self.collection = Collection(store, self.settings.index, self.settings.reduce, self.settings.decode)
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = Embedder(self.settings.precision, self.settings.top_k_tags, device=self.settings.device)
+            self._embedder = Embedder(self.settings.precision, self.settings.top_k_tags, device=self.settings.device,
+                                      feature=self.feature())
             if self._embedder.device == "cuda":  # a GPU wants bigger batches; the CPU is saturated by 4 clips
                 self.settings.ingest.batch_size = max(self.settings.ingest.batch_size, 16)
+        elif not self._model_checked and self.collection.exists():  # a model handed in must fit the collection
+            self.collection.check_model(self._embedder)
+            self._model_checked = True
         return self._embedder
+
+    def feature(self) -> str:
+        """The I3D feature videos and queries are embedded into: the collection's own once it exists (queries
+        must match the library), else the settings' (`model/features.py`)."""
+        return self.collection.feature(Feature.parse(self.settings.feature).name)
 
     @property
     def store(self) -> VectorStore:
@@ -78,7 +88,7 @@ class VideoSearch:
     def check_index_settings(self) -> None:
         """Everything `index` will need, checked before any video is decoded (ValueError / StoreError)."""
         self.settings.ingest.validate()
-        self.collection.check_new((self._embedder or Embedder).dim)
+        self.collection.check_new(self._embedder.dim if self._embedder else Feature.parse(self.feature()).dim)
 
     def index(self, source: str | Path | list[SourceItem], progress: Callable[[int], None] | None = None,
               on_plan: Callable[[int], None] | None = None, strict: bool = False, prune: bool = False,
@@ -97,7 +107,7 @@ class VideoSearch:
             return run_ingest(items, self.collection, self.embedder, self.decode_options(), self.settings.ingest,
                               FailurePolicy(strict), events, prune_missing=prune)
         make = Given(self._embedder) if self._embedder is not None else functools.partial(
-            Embedder, self.settings.precision, self.settings.top_k_tags, device="cpu")
+            Embedder, self.settings.precision, self.settings.top_k_tags, device="cpu", feature=self.feature())
         cluster = RayIngest(make, self.decode_options(), self.settings.ingest.batch_size, ray or None, ray_actors)
         try:
             return run_ingest(items, self.collection, cluster.describe(), self.decode_options(), self.settings.ingest,

@@ -62,10 +62,17 @@ def test_port_matches_the_flax_reference_implementation(fp32):
     assert np.abs(logits - np.load(FLAX_LOGITS)).max() < 1e-3
 
 
-def test_embedding_is_1024_d_mixed_5c_average(fp32):
+def test_default_feature_is_mixed_5c_and_mixed_4d_averages_each_of_unit_length(fp32):
     result = fp32.embed(cricket_clip()[:8])
-    assert result.vector.shape == (1024,) and np.isfinite(result.vector).all()
-    assert (result.vector >= 0).all()  # an average of ReLU outputs
+    assert fp32.feature == "Mixed_5c+Mixed_4d" and fp32.dim == 1536
+    assert result.vector.shape == (1536,) and np.isfinite(result.vector).all()
+    assert (result.vector >= 0).all()  # averages of ReLU outputs
+    assert np.allclose([np.linalg.norm(result.vector[:1024]), np.linalg.norm(result.vector[1024:])], 1.0, atol=1e-4)
+    legacy = Embedder(precision="fp32", runtime=fp32.runtime.name, feature="Mixed_5c")
+    alone = legacy.embed(cricket_clip()[:8])
+    assert legacy.dim == 1024 and alone.vector.shape == (1024,)  # the tutorial's raw Mixed_5c average
+    assert np.allclose(result.vector[:1024], alone.vector / np.linalg.norm(alone.vector), atol=1e-4)
+    assert np.allclose(result.logits, alone.logits, atol=1e-4)  # the classifier is the same whatever the feature
 
 
 @pytest.mark.parametrize("frames", [1, 2, 8, 9, 16])
@@ -137,9 +144,11 @@ def test_converted_model_is_built_once_and_cached(tmp_path, monkeypatch):
     clip = cricket_clip()[:4]
     first = Embedder(precision="fp32", runtime="openvino")
     vector = first.embed(clip).vector
-    assert first.runtime.build_seconds > 0 and list(tmp_path.rglob("i3d-t4-fp32.xml"))
+    assert first.runtime.build_seconds > 0 and list(tmp_path.rglob("i3d-t4-5c-4d-fp32.xml"))
     again = Embedder(precision="fp32", runtime="openvino")
     assert np.allclose(again.embed(clip).vector, vector, atol=1e-5) and again.runtime.build_seconds == 0
+    other = Embedder(precision="fp32", runtime="openvino", feature="Mixed_5c")  # another feature: its own model
+    assert other.embed(clip).vector.shape == (1024,) and list(tmp_path.rglob("i3d-t4-5c-fp32.xml"))
 
 
 def test_runtime_choice(monkeypatch):

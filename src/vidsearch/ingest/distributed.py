@@ -50,6 +50,7 @@ class ModelDescription:
     name: str
     dim: int
     precision: str
+    feature: str | None = None  # the I3D blocks (a custom model may have none)
 
 
 @dataclass
@@ -77,7 +78,8 @@ class _Worker:
         self.batch_size = batch_size
 
     def describe(self) -> ModelDescription:
-        return ModelDescription(self.embedder.name, self.embedder.dim, self.embedder.precision)
+        return ModelDescription(self.embedder.name, self.embedder.dim, self.embedder.precision,
+                                getattr(self.embedder, "feature", None))
 
     def embed_video(self, item: SourceItem, fingerprint: str) -> VideoResult:
         failures: list[Failure] = []

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..tags import WINDOW_CLASSES, Tag
-from .i3d import EMBEDDING_DIM
+from .features import Feature
 from .labels import kinetics400_labels
 from .precision import resolve_precision
 from .runtime import default_runtime, make_runtime, resolve_device
@@ -19,7 +19,7 @@ MODEL_NAME = "i3d-kinetics400-rgb"
 
 @dataclass
 class Embedding:
-    """The raw 1024-d Mixed_5c feature (averaged over time and space) and the top Kinetics classes."""
+    """The raw feature (block averages over time and space, `features.py`) and the top Kinetics classes."""
 
     vector: np.ndarray
     tags: list[Tag]
@@ -51,20 +51,22 @@ def class_probabilities(logits: np.ndarray) -> np.ndarray:
 
 
 class Embedder:
-    """Loads the pretrained I3D once and embeds clips with the chosen precision and runtime (`runtime.py`)."""
+    """Loads the pretrained I3D once and embeds clips with the chosen precision and runtime (`runtime.py`) into
+    the chosen feature (`features.py`; None: the default)."""
 
     name = MODEL_NAME
-    dim = EMBEDDING_DIM
 
     def __init__(self, precision: str | None = None, top_k_tags: int = 5, threads: int | None = None,
-                 runtime: str | None = None, device: str | None = None):
+                 runtime: str | None = None, device: str | None = None, feature: str | None = None):
+        self.feature_spec = Feature.parse(feature)
+        self.feature, self.dim = self.feature_spec.name, self.feature_spec.dim
         self.device = resolve_device(device)
         runtime = "torch" if self.device == "cuda" else runtime or default_runtime()
         self.precision = resolve_precision(precision, self.device, runtime)
         self.top_k_tags = max(top_k_tags, WINDOW_CLASSES)  # a window keeps enough classes for find-action
         if threads:
             torch.set_num_threads(threads)
-        self.runtime = make_runtime(self.precision, runtime, threads, self.device)
+        self.runtime = make_runtime(self.precision, self.feature_spec, runtime, threads, self.device)
         self.labels = kinetics400_labels()
         self._lock = threading.Lock()  # one forward pass at a time: it uses every core already
 

@@ -27,6 +27,7 @@ INCEPTION_BLOCKS: tuple[tuple[str, tuple[int, ...]], ...] = (
 )
 EMBEDDING_DIM = 1024
 NUM_CLASSES = 400
+BLOCK_CHANNELS = {name: c[0] + c[2] + c[4] + c[5] for name, c in INCEPTION_BLOCKS}
 
 
 def _same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
@@ -95,7 +96,8 @@ class InceptionBlock(nn.Module):
 
 
 class InceptionI3d(nn.Module):
-    """Input: N×3×T×224×224 in [-1, 1]. Output: (Mixed_5c features N×1024×T'×7×7, logits N×400)."""
+    """Input: N×3×T×224×224 in [-1, 1]. Output: (Mixed_5c features N×1024×T'×7×7, logits N×400); with
+    `forward(x, taps)`, the feature maps of the named blocks instead of Mixed_5c's."""
 
     def __init__(self, num_classes: int = NUM_CLASSES):
         super().__init__()
@@ -117,14 +119,18 @@ class InceptionI3d(nn.Module):
         self.blocks = nn.ModuleDict(blocks)
         self.logits = Unit3D(channels, num_classes, relu=False)
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
+    def features(self, x: torch.Tensor, taps: tuple[str, ...] = ()) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Mixed_5c's map, and the maps of the blocks named in `taps` (in that order)."""
+        tapped: dict[str, torch.Tensor] = {}
         for layer in self.stem.values():
             x = layer(x)
         for name, block in self.blocks.items():
             if name in self.pools:
                 x = self.pools[name](x)
             x = block(x)
-        return x
+            if name in taps:
+                tapped[name] = x
+        return x, [tapped[name] for name in taps]
 
     def classify(self, features: torch.Tensor) -> torch.Tensor:
         """Logits head: average pool (2, 7, 7) 'VALID', 1×1×1 conv, mean over time.
@@ -136,6 +142,7 @@ class InceptionI3d(nn.Module):
         pooled = F.avg_pool3d(features, (min(2, t), min(7, h), min(7, w)), stride=1)
         return self.logits(pooled).mean(dim=(2, 3, 4))
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        features = self.features(x)
-        return features, self.classify(features)
+    def forward(self, x: torch.Tensor, taps: tuple[str, ...] = ("Mixed_5c",)) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """(the maps of the `taps` blocks, logits)."""
+        features, tapped = self.features(x, taps)
+        return tapped, self.classify(features)

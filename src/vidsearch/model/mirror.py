@@ -17,6 +17,7 @@ class MirroredEmbedder:
     def __init__(self, embedder):
         self.embedder = embedder
         self.name, self.dim = f"{embedder.name}+mirror", embedder.dim
+        self.feature = getattr(embedder, "feature", None)
 
     def embed(self, frames: np.ndarray) -> Embedding:
         return self.embed_batch([frames])[0]

@@ -2,7 +2,8 @@
 disk, runs 2.5x faster than PyTorch bf16 here at cosine 0.9998 to PyTorch fp32 (benchmarks/embed_speed.py).
 PyTorch stays the reference and the fallback (`VIDSEARCH_RUNTIME=torch`, or when OpenVINO is missing).
 
-Both take clips as N×3×T×224×224 float32 in [-1, 1] and return (N×1024 pooled features, N×400 logits).
+Both take clips as N×3×T×224×224 float32 in [-1, 1] and return (N×D pooled features, N×400 logits), D being the
+feature's (`features.py`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import torch
 from torch import nn
 
 from ..version import __version__
+from .features import Feature
 from .weights import find_checkpoint, load_i3d
 
 RUNTIMES = ("openvino", "torch")
@@ -45,15 +47,20 @@ def default_runtime() -> str:
 
 
 class _Pooled(nn.Module):
-    """The network with the feature average inside it: one 1024-d vector per clip comes out, not 7×7×T maps."""
+    """The network with the feature average inside it: one vector per clip comes out, not C×T×7×7 maps. One
+    block: its plain average (Mixed_5c: the tutorial's vector, bit for bit); several: each average scaled to unit
+    length, then concatenated, so each block weighs the same."""
 
-    def __init__(self, net: nn.Module):
+    def __init__(self, net: nn.Module, feature: Feature):
         super().__init__()
-        self.net = net
+        self.net, self.taps = net, feature.blocks
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        features, logits = self.net(x)
-        return features.float().mean(dim=(2, 3, 4)), logits.float()
+        maps, logits = self.net(x, self.taps)
+        pooled = [m.float().mean(dim=(2, 3, 4)) for m in maps]
+        if len(pooled) > 1:
+            pooled = [p / p.norm(dim=1, keepdim=True).clamp(min=1e-12) for p in pooled]
+        return torch.cat(pooled, dim=1), logits.float()
 
 
 def resolve_device(device: str | None) -> str:
@@ -73,11 +80,11 @@ class TorchRuntime:
 
     name = "torch"
 
-    def __init__(self, precision: str, device: str = "cpu"):
+    def __init__(self, precision: str, feature: Feature, device: str = "cpu"):
         if precision not in ("fp32", "bf16"):
             raise ValueError(f"PyTorch runs fp32 or bf16, not {precision}")
         self.precision, self.device = precision, device
-        self.model = _Pooled(load_i3d().to(memory_format=torch.channels_last_3d)).eval().to(device)
+        self.model = _Pooled(load_i3d().to(memory_format=torch.channels_last_3d), feature).eval().to(device)
 
     @torch.inference_mode()
     def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -103,19 +110,20 @@ class OpenVINORuntime:
 
     name = "openvino"
 
-    def __init__(self, precision: str, threads: int | None = None):
+    def __init__(self, precision: str, feature: Feature, threads: int | None = None):
         if precision not in ("fp32", "bf16", "int8"):
             raise ValueError(f"OpenVINO runs fp32, bf16 or int8, not {precision}")
         import openvino
 
-        self.precision, self.core = precision, openvino.Core()
+        self.precision, self.feature, self.core = precision, feature, openvino.Core()
         self.threads = threads or torch.get_num_threads()
         self.folder = cache_root() / "openvino" / _model_key()
         self._compiled: dict[int, object] = {}
         self.build_seconds = 0.0  # time spent converting / quantizing in this process (0: came from the cache)
 
     def _path(self, frames: int) -> Path:
-        return self.folder / f"i3d-t{frames}-{'int8' if self.precision == 'int8' else 'fp32'}.xml"
+        blocks = "-".join(b.replace("Mixed_", "") for b in self.feature.blocks)
+        return self.folder / f"i3d-t{frames}-{blocks}-{'int8' if self.precision == 'int8' else 'fp32'}.xml"
 
     def _build(self, frames: int) -> Path:
         import openvino
@@ -126,7 +134,7 @@ class OpenVINORuntime:
             # the trace reads the feature map's size as Python ints (TracerWarning): harmless, since a model
             # is built for one frame count and the 224x224 crop, the only shapes it is ever given
             warnings.simplefilter("ignore", torch.jit.TracerWarning)
-            model = openvino.convert_model(_Pooled(load_i3d()).eval(), example_input=example,
+            model = openvino.convert_model(_Pooled(load_i3d(), self.feature).eval(), example_input=example,
                                            input=[(-1, 3, frames, 224, 224)])
         if self.precision == "int8":
             model = _quantize(model, frames)
@@ -177,9 +185,12 @@ def _quantize(model, frames: int):
                          preset=nncf.QuantizationPreset.PERFORMANCE, fast_bias_correction=False)
 
 
-def make_runtime(precision: str, runtime: str | None = None, threads: int | None = None, device: str = "cpu"):
+def make_runtime(precision: str, feature: Feature, runtime: str | None = None, threads: int | None = None,
+                 device: str = "cpu"):
     """A GPU runs PyTorch; a CPU runs OpenVINO unless told otherwise."""
     runtime = "torch" if device == "cuda" else runtime or default_runtime()
     if precision == "int8" and runtime != "openvino":
         raise ValueError("int8 runs on OpenVINO on the CPU: choose bf16 or fp32 here")
-    return OpenVINORuntime(precision, threads) if runtime == "openvino" else TorchRuntime(precision, device)
+    if runtime == "openvino":
+        return OpenVINORuntime(precision, feature, threads)
+    return TorchRuntime(precision, feature, device)
