@@ -79,7 +79,8 @@ class Embedder:
             return []
         x = frames_to_tensor(np.stack(clips)).contiguous().numpy()
         with self._lock:
-            vectors, logits = self.runtime(x)
+            averages, logits = self.runtime(x)
+        vectors = self.feature_spec.join(averages)
         return [Embedding(vector=v, tags=self.top_tags(l), logits=l) for v, l in zip(vectors, logits)]
 
     def top_tags(self, logits: np.ndarray) -> list[Tag]:

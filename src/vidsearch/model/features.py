@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .i3d import BLOCK_CHANNELS
 
 LEGACY_FEATURE = "Mixed_5c"  # what every collection made before features were recorded holds
@@ -44,3 +46,15 @@ class Feature:
     @property
     def dim(self) -> int:
         return sum(BLOCK_CHANNELS[b] for b in self.blocks)
+
+    def join(self, averages: np.ndarray) -> np.ndarray:
+        """N×dim block averages, side by side as the network gives them -> the vectors: one block as it is (Mixed_5c:
+        the tutorial's vector, bit for bit); several each scaled to unit length, so each block weighs the same."""
+        if len(self.blocks) == 1:
+            return averages
+        out, start = np.array(averages, dtype=np.float32, copy=True), 0
+        for block in self.blocks:
+            part = out[:, start : start + BLOCK_CHANNELS[block]]
+            part /= np.maximum(np.linalg.norm(part, axis=1, keepdims=True), 1e-12)
+            start += BLOCK_CHANNELS[block]
+        return out

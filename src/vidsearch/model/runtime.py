@@ -2,7 +2,7 @@
 disk, runs 2.5x faster than PyTorch bf16 here at cosine 0.9998 to PyTorch fp32 (benchmarks/embed_speed.py).
 PyTorch stays the reference and the fallback (`VIDSEARCH_RUNTIME=torch`, or when OpenVINO is missing).
 
-Both take clips as N×3×T×224×224 float32 in [-1, 1] and return (N×D pooled features, N×400 logits), D being the
+Both take clips as N×3×T×224×224 float32 in [-1, 1] and return (N×D block averages, N×400 logits), D being the
 feature's (`features.py`).
 """
 
@@ -47,9 +47,9 @@ def default_runtime() -> str:
 
 
 class _Pooled(nn.Module):
-    """The network with the feature average inside it: one vector per clip comes out, not C×T×7×7 maps. One
-    block: its plain average (Mixed_5c: the tutorial's vector, bit for bit); several: each average scaled to unit
-    length, then concatenated, so each block weighs the same."""
+    """The network with the feature averages inside it: one vector per clip comes out (the feature's blocks'
+    space-time averages side by side), not C×T×7×7 maps. Scaling each block to unit length happens after the
+    network (`Feature.join`): int8 quantization of a norm inside the graph left the parts off unit length."""
 
     def __init__(self, net: nn.Module, feature: Feature):
         super().__init__()
@@ -57,10 +57,7 @@ class _Pooled(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         maps, logits = self.net(x, self.taps)
-        pooled = [m.float().mean(dim=(2, 3, 4)) for m in maps]
-        if len(pooled) > 1:
-            pooled = [p / p.norm(dim=1, keepdim=True).clamp(min=1e-12) for p in pooled]
-        return torch.cat(pooled, dim=1), logits.float()
+        return torch.cat([m.float().mean(dim=(2, 3, 4)) for m in maps], dim=1), logits.float()
 
 
 def resolve_device(device: str | None) -> str:
