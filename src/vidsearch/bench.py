@@ -26,6 +26,7 @@ from .intervals import paired_difference
 from .model import Embedder, Embedding, TimedEmbedding
 from .model.embedder import class_probabilities
 from .model.features import DEFAULT_FEATURE, LEGACY_FEATURE, Feature
+from .model.i3d import INCEPTION_BLOCKS
 from .model.mirror import MirroredEmbedder
 from .reduce import l2_normalise
 from .progress import progress
@@ -96,7 +97,15 @@ def candidates_configs() -> list[BenchConfig]:
     return [BenchConfig(**BEFORE), BenchConfig(**TODAY)]
 
 
-SUITES = {"reduction": default_configs, "defaults": defaults_configs, "candidates": candidates_configs}
+def features_configs() -> list[BenchConfig]:
+    """Which I3D block makes the best vector: the previous default (Mixed_5c), then each middle block alone, then
+    today's pair (a forward pass per feature: ~1.5 min each on `dev` here)."""
+    middle = [name for name, _ in INCEPTION_BLOCKS[1:-1]]  # Mixed_3c .. Mixed_5b (3b: too early to be worth it)
+    return [BenchConfig(**BEFORE), *(BenchConfig(**dict(TODAY, feature=f)) for f in middle), BenchConfig(**TODAY)]
+
+
+SUITES = {"reduction": default_configs, "defaults": defaults_configs, "candidates": candidates_configs,
+          "features": features_configs}
 
 
 class _Widened:

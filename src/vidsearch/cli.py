@@ -507,10 +507,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="compare configurations on a dataset, with 95 %% intervals")
     p.add_argument("dataset", help="a folder made by `vidsearch dataset build`")
-    p.add_argument("--suite", choices=["reduction", "defaults", "candidates"], default="reduction",
-                   help="reduction: dimensions, reductions, frame counts, centring (default); defaults: today's "
-                        "search defaults against centring, mirroring, query expansion, class scores, database-side "
-                        "augmentation and frame count; candidates: today's against what came out ahead on dev")
+    p.add_argument("--suite", choices=["reduction", "defaults", "candidates", "features"], default="reduction",
+                   help="reduction: dimensions, reductions, frame counts, centring (default); defaults: the "
+                        "previous defaults against today's, other I3D features, centring, mirroring, query expansion, "
+                        "class scores, database-side augmentation and frame count; candidates: the previous defaults "
+                        "against today's (for the held-out sets); features: every I3D block alone as the vector")
     p.add_argument("-k", type=_bounded(int, 1, MAX_K, "k"), default=10)
     p.add_argument("--out", help="where bench.md/.json/.png go (default DATASET/bench)")
     p.set_defaults(func=cmd_bench)
