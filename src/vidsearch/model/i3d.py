@@ -25,7 +25,6 @@ INCEPTION_BLOCKS: tuple[tuple[str, tuple[int, ...]], ...] = (
     ("Mixed_5b", (256, 160, 320, 32, 128, 128)),
     ("Mixed_5c", (384, 192, 384, 48, 128, 128)),
 )
-EMBEDDING_DIM = 1024
 NUM_CLASSES = 400
 BLOCK_CHANNELS = {name: c[0] + c[2] + c[4] + c[5] for name, c in INCEPTION_BLOCKS}
 
