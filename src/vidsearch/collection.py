@@ -125,10 +125,10 @@ class Collection:
 
     def check_model(self, model: ModelInfo) -> None:
         """A model that embeds another feature than the collection holds would make its searches meaningless."""
-        theirs = getattr(model, "feature", None)
-        if theirs is not None and self.exists() and self.feature(None) != theirs:
-            raise StoreError(f"collection {self.name!r} in {self.location} holds the I3D feature {self.feature(None)}, "
-                             f"this model embeds {theirs}: use --feature {self.feature(None)} (or leave --feature out)")
+        ours, theirs = self.feature(None), getattr(model, "feature", None)
+        if None not in (ours, theirs) and ours != theirs:
+            raise StoreError(f"collection {self.name!r} in {self.location} holds the I3D feature {ours}, "
+                             f"this model embeds {theirs}: use --feature {ours} (or leave --feature out)")
 
     # -- creating it ---------------------------------------------------------------------------------------
     def check_new(self, model_dim: int) -> None:
