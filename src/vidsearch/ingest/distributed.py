@@ -29,10 +29,15 @@ from .report import Failure
 CPUS_PER_ACTOR = 2  # per model, where every node has that many: decode and embed overlap on them
 IN_FLIGHT_PER_ACTOR = 2  # videos queued at each actor: it never waits for the next one
 MAX_ATTEMPTS = 3  # a video whose worker died is given to a new one this many times at most
+START_ATTEMPTS = 3  # a local runtime whose node did not register in Ray's fixed 30 s (a loaded machine) is restarted
 
 
 class RayUnavailableError(ValueError):
     """Ray is not installed: `pip install vidsearch[ray]`."""
+
+
+class RayStartError(RuntimeError):
+    """A local Ray runtime could not be started."""
 
 
 def import_ray():
@@ -89,6 +94,43 @@ class _Worker:
         return VideoResult(embedded, failures)
 
 
+def start_local_runtime(ray, options: dict[str, Any]) -> None:
+    """`ray.init()` for a runtime of our own. Ray gives its new node a fixed 30 s to register and, when it does
+    not (a machine busy with other work), raises and leaves the started processes running: those are stopped
+    and the start tried again."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            ray.init(**options)
+            return
+        except Exception as error:  # Ray raises a bare Exception for this
+            if "timed out during startup" not in str(error):
+                raise
+            _stop_half_started_runtime(ray)
+            if attempt == START_ATTEMPTS:
+                raise RayStartError(f"could not start a local Ray runtime ({START_ATTEMPTS} tries): {error}") from None
+
+
+def _stop_half_started_runtime(ray) -> None:
+    """Ray's own processes among this process's children (GCS, raylet, monitors), not other children (Milvus Lite)."""
+    import psutil  # shipped with Ray (ray/thirdparty_files)
+
+    ray.shutdown()
+    package = os.path.dirname(ray.__file__)
+    children = [c for c in psutil.Process().children(recursive=True) if _cmdline_mentions(c, package)]
+    for child in children:
+        child.kill()
+    psutil.wait_procs(children, timeout=10)
+
+
+def _cmdline_mentions(process, text: str) -> bool:
+    import psutil
+
+    try:
+        return any(text in part for part in process.cmdline())
+    except psutil.Error:
+        return False
+
+
 class RayIngest:
     """A Ray runtime (started here, or joined at `address`; one per process) and a pool of embedding actors."""
 
@@ -98,8 +140,12 @@ class RayIngest:
         if not ray.is_initialized():
             # workers import what this process imports (the package, and a test's fake model)
             paths = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
-            ray.init(address=address or None, include_dashboard=False, logging_level="ERROR", log_to_driver=False,
-                     runtime_env={"env_vars": {"PYTHONPATH": paths}})
+            settings = dict(include_dashboard=False, logging_level="ERROR", log_to_driver=False,
+                            runtime_env={"env_vars": {"PYTHONPATH": paths}})
+            if address:
+                ray.init(address=address, **settings)
+            else:
+                start_local_runtime(ray, settings)
         nodes = [int(n["Resources"].get("CPU", 0)) for n in ray.nodes() if n.get("Alive")] or [1]
         per_actor = max(1, min(CPUS_PER_ACTOR, min(c for c in nodes if c) if any(nodes) else 1))  # fits every node
         self.actor_count = actors or max(1, sum(c // per_actor for c in nodes))

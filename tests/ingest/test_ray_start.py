@@ -1,0 +1,72 @@
+"""Starting a local Ray runtime on a busy machine: Ray gives its node a fixed 30 s to register, then raises and
+leaves the processes it started running. Here a stand-in for `ray` starts real processes and times out."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import psutil
+import pytest
+
+from vidsearch.ingest.distributed import START_ATTEMPTS, RayStartError, start_local_runtime
+
+
+class SlowToStartRay:
+    """Each `init` starts a real process that names the package (as Ray's GCS and raylet do) and fails
+    `failures` times with Ray's message."""
+
+    def __init__(self, package_dir, failures: int):
+        self.__file__ = str(package_dir / "__init__.py")
+        self.failures, self.started, self.shutdowns, self.inits = failures, [], 0, 0
+
+    def init(self, **options):
+        self.inits += 1
+        self.started.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)",
+                                              str(self.__file__)]))
+        if self.inits <= self.failures:
+            raise Exception("The current node timed out during startup. This could happen because ...")
+
+    def shutdown(self):
+        self.shutdowns += 1
+
+
+@pytest.fixture
+def other_child():
+    """A child process that is not Ray's (as Milvus Lite's server is): it must survive the clean-up."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    yield process
+    process.kill()
+    process.wait()
+
+
+def test_a_start_that_timed_out_is_cleaned_up_and_tried_again(tmp_path, other_child):
+    ray = SlowToStartRay(tmp_path / "ray", failures=START_ATTEMPTS - 1)
+    try:
+        start_local_runtime(ray, {"include_dashboard": False})
+        assert ray.inits == START_ATTEMPTS and ray.shutdowns == START_ATTEMPTS - 1
+        assert [p.poll() is not None for p in ray.started] == [True] * (START_ATTEMPTS - 1) + [False]
+        assert other_child.poll() is None
+    finally:
+        for process in ray.started:
+            process.kill()
+            process.wait()
+
+
+def test_a_start_that_keeps_timing_out_says_so_in_one_line(tmp_path, other_child):
+    ray = SlowToStartRay(tmp_path / "ray", failures=START_ATTEMPTS)
+    with pytest.raises(RayStartError, match=f"could not start a local Ray runtime \\({START_ATTEMPTS} tries\\)"):
+        start_local_runtime(ray, {})
+    assert all(p.poll() is not None for p in ray.started) and other_child.poll() is None
+
+
+def test_other_failures_are_not_retried(tmp_path):
+    class BrokenRay(SlowToStartRay):
+        def init(self, **options):
+            self.inits += 1
+            raise ValueError("bad option")
+
+    ray = BrokenRay(tmp_path / "ray", failures=0)
+    with pytest.raises(ValueError, match="bad option"):
+        start_local_runtime(ray, {})
+    assert ray.inits == 1 and ray.shutdowns == 0
