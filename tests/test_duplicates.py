@@ -17,9 +17,9 @@ from tests.duplicates_corpus import COPIED, GROUPS, build
 from tests.fakes import FakeEmbedder
 from vidsearch import Settings, VideoSearch
 from vidsearch.config import ReduceConfig
-from vidsearch.duplicates import DuplicatePair, MatchedSpan, _align, _covered, _groups, _Match
+from vidsearch.duplicates import PROPOSAL_RATIO, DuplicatePair, MatchedSpan, _align, _covered, _groups, _Match
 from vidsearch.duplicates_html import render
-from vidsearch.search import background, find
+from vidsearch.search import COPY_THRESHOLD, background, find
 from vidsearch.sources import SourceItem
 from vidsearch.video.information import informative_windows, is_plain, low_information
 
@@ -58,6 +58,29 @@ def test_every_copy_pairs_and_nothing_else(engine):
     assert pairs == COPIED  # scene_1 / scene_2 (one scene, different action) do not pair
     assert sorted(groups, key=len, reverse=True) == GROUPS
     assert report.blank_windows > 0 and report.segments_searched == engine.store.count_segments()
+
+
+def test_the_frames_decide_by_default(engine):
+    """By default every match nearer than its background is proposed and the frames decide: exactly the copies.
+    The vectors alone, proposing as much, take different videos for copies (the fake embedder's a and c look
+    alike, like two clips of one scene do to I3D)."""
+    report = engine.duplicates()
+    pairs, groups = named(engine, report)
+    assert report.threshold == PROPOSAL_RATIO and pairs == COPIED
+    assert sorted(groups, key=len, reverse=True) == GROUPS
+    by_vectors, _ = named(engine, engine.duplicates(PROPOSAL_RATIO, check_frames=False))
+    assert COPIED < by_vectors and ("a", "c") in by_vectors
+
+
+def test_where_the_frames_cannot_tell_the_vectors_decide(engine):
+    """Files gone or unreadable: all is proposed, and an interval stays only when one of its matches is under the
+    vectors' own calibrated threshold: no pair the vectors alone would not give, and the copies still found."""
+    from vidsearch.duplicates import find_duplicates
+
+    stride = float(engine.collection.spec().meta["segments"]["stride"])
+    cannot_tell, _ = named(engine, find_duplicates(engine.store, stride, PROPOSAL_RATIO, same_footage=lambda *a: None))
+    by_vectors, _ = named(engine, find_duplicates(engine.store, stride, COPY_THRESHOLD))
+    assert COPIED <= cannot_tell <= by_vectors
 
 
 def test_the_times_of_the_shared_footage(engine):
@@ -147,6 +170,20 @@ def test_copy_flag_and_copies_only(engine, corpus):
     assert all(m.to_json()["copy"] is m.copy for m in matches)
 
 
+def test_search_decides_copies_on_the_frames(engine, corpus):
+    """A search with the query's file: results nearer than the background are proposed and their frames
+    decide. The re-encode is a copy of a and a_crop (the compilation holds 5 of its 12 s, which the whole-query
+    alignment does not place with the fake embedder); the clips of one scene (scene_1, scene_2), near to the
+    vectors, are not. Only the copies with --copies-only."""
+    names = {v: listing.label for v, listing in engine.store.catalogue().items()}
+    result = engine.search(corpus["a_reencode"], k=13)
+    assert {names[m.id] for m in result.results if m.copy} == {"a", "a_reencode", "a_crop"}
+    assert {"scene_1", "scene_2"} <= {names[m.id] for m in result.results[:8]}  # proposed, and refused
+    only = engine.search(corpus["a_reencode"], k=13, copies_only=True)
+    assert [m.id for m in only.results] == [m.id for m in result.results if m.copy]
+    assert not any(m.copy for m in engine.search(corpus["scene_1"], k=13).results if names[m.id] != "scene_1")
+
+
 # -- the pieces ------------------------------------------------------------------------------------------------
 
 
@@ -160,8 +197,42 @@ def test_alignment_keeps_one_offset_per_part_of_a_compilation():
     assert len(_align(part_1 + part_2, stride)) == 1  # the second offset repeats footage of a already matched
     far = [_Match(t, t + 2, t + 20.0, t + 22, 0.02) for t in np.arange(20.0, 23.5, 0.5)]  # later, elsewhere
     assert [(s.a_start, s.b_start) for s in _align(part_1 + far, stride)] == [(2.0, 0.0), (20.0, 40.0)]
-    whole = _align([_Match(0, 5, 0, 6, 0.3), _Match(0, 5, 0, 6, 0.1)], 0.0)  # one vector per video
-    assert len(whole) == 1 and whole[0].distance == 0.1
+    whole = _align([_Match(0, 5, 0, 6, 0.3), _Match(0, 5, 0, 6, 0.1, False)], 0.0)  # one vector per video
+    assert len(whole) == 1 and whole[0].distance == 0.1  # kept: one of its matches is under the threshold
+    proposed = [_Match(t, t + 2, t, t + 2, 0.3, False) for t in np.arange(0.0, 3.0, 0.5)]  # proposed only
+    assert _align(proposed, stride) == [] and len(_align(proposed, stride, lambda span, under: True)) == 1
+    assert len(_align(proposed[:-1] + [_Match(2.5, 4.5, 2.5, 4.5, 0.3)], stride)) == 1
+
+
+def test_a_look_alike_refused_by_the_frames_does_not_hide_the_shared_footage():
+    """The best supported offset is a look-alike the frame check refuses: the footage it overlaps is still
+    looked at, offset by offset, and the true interval is kept."""
+    stride = 0.5
+    look_alike = [_Match(t, t + 2, t + 1.0, t + 3, 0.2) for t in np.arange(0.0, 4.5, 0.5)]  # 9 matches
+    shared = [_Match(t, t + 2, t + 3.0, t + 5, 0.1) for t in np.arange(0.0, 3.5, 0.5)]  # 7 matches
+    refuse_look_alike = lambda span, under: span.b_start - span.a_start > 2  # noqa: E731 - the frames' verdict
+    assert [(s.a_start, s.b_start) for s in _align(look_alike + shared, stride, refuse_look_alike)] == [(0.0, 3.0)]
+
+
+def test_a_part_whose_run_goes_on_into_a_look_alike_part_is_kept():
+    """A compilation of a 2-7 s then another moment of the scene: at a's offset, the proposals run on from the
+    first part into the second (a 2-12 s at b 0-10 s). The frames refuse the whole run; its half that is a's
+    footage is kept, the other half is not, and a refused run shorter than two pieces is not cut up."""
+    stride = 0.5
+    run = [_Match(t, t + 2, t - 2.0, t, 0.2) for t in np.arange(2.0, 10.5, 0.5)]  # a 2-12 s at b 0-10 s
+    checked = []
+
+    def frames(span, under):  # the frames: a's footage is b's first 5 s
+        checked.append((span.a_start, span.a_end))
+        return span.b_end <= 5.0 + 1e-9
+
+    assert [(s.a_start, s.a_end, s.b_start, s.b_end) for s in _align(run, stride, frames)] == [(2.0, 7.0, 0.0, 5.0)]
+    assert checked == [(2.0, 12.0), (2.0, 7.0), (7.0, 12.0)]  # 5-s halves: not cut again (MIN_PIECE 3 s)
+    refuse = lambda span, under: checked.append(span) and False  # noqa: E731
+    checked.clear()
+    assert _align(run, stride, refuse) == [] and len(checked) == 3
+    checked.clear()
+    assert _align(run[:8], stride, refuse) == [] and len(checked) == 1  # a 2-7.5 s: under two pieces
 
 
 def test_union_and_groups():

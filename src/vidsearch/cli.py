@@ -16,7 +16,7 @@ from .progress import IndexProgress
 from .sources import SourceError
 from .store import INDEX_TYPES, MAX_K, IndexConfig, StoreError, VideoFilter, check_collection_name
 from .ingest import StrictModeError
-from .duplicates import BATCH_VIDEOS, DEFAULT_MIN_OVERLAP
+from .duplicates import BATCH_VIDEOS, DEFAULT_MIN_OVERLAP, MAX_RATIO, PROPOSAL_RATIO
 from .search import BACKGROUND_RANK, COPY_THRESHOLD, MAX_PER_VIDEO, clock
 from .video import DecodeOptions, VideoDecodeError
 from .video.decode import MAX_FRAMES
@@ -457,8 +457,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-video", type=_bounded(int, 1, MAX_PER_VIDEO, "count"), default=3,
                    help="matched intervals shown per video (default 3)")
     p.add_argument("--copies-only", action="store_true",
-                   help=f"only the videos the query is a copy of (normalised distance under {COPY_THRESHOLD:g}: "
-                        f"see `duplicates --help`)")
+                   help="only the videos the query is a copy of (the vectors propose, the frames decide: README "
+                        "\"Copies\")")
     p.add_argument("--expand", type=_bounded(int, 0, 100, "count"), default=0, metavar="N",
                    help="query expansion: search again with each query window averaged with its N nearest "
                         "library segments (default 0: off; no gain beyond the noise on the dev benchmark)")
@@ -468,15 +468,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("duplicates", parents=[common], help="which videos of the library are copies of one another")
-    p.add_argument("--threshold", type=_bounded(float, 1e-6, 1.0, "ratio"), default=COPY_THRESHOLD,
-                   help=f"copied footage: a segment distance under this fraction of its background, the distance to "
-                        f"the {BACKGROUND_RANK}th nearest other video after the segment's group of copies (default "
-                        f"{COPY_THRESHOLD:g}, calibrated)")
+    p.add_argument("--threshold", type=_bounded(float, 1e-6, MAX_RATIO, "ratio"), default=None,
+                   help=f"propose a match when a segment's distance is under this fraction of its background, the "
+                        f"distance to the {BACKGROUND_RANK}th nearest other video after the segment's group of copies; "
+                        f"the frames then decide (default {PROPOSAL_RATIO:g}; with --no-frame-check the vectors decide "
+                        f"alone: default {COPY_THRESHOLD:g}, calibrated)")
     p.add_argument("--min-overlap", type=_bounded(float, 0, 1e9, "seconds"), default=DEFAULT_MIN_OVERLAP, metavar="SECONDS",
                    help=f"seconds of footage two videos must share (default {DEFAULT_MIN_OVERLAP:g})")
     p.add_argument("--html", type=_writable_file, metavar="REPORT.html", help="also write a self-contained HTML report")
     p.add_argument("--no-frame-check", action="store_true",
-                   help="do not read frames to leave out black, white, fades and plain cards (faster)")
+                   help="do not read frames (to leave out black, white, fades and plain cards, and to tell copied "
+                        "footage from another moment of the same scene): faster, less precise")
     p.set_defaults(func=cmd_duplicates)
 
     p = sub.add_parser("find-action", parents=[common],

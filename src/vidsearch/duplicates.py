@@ -8,6 +8,12 @@ matches that agree on one time offset (a copy, a re-encode, a crop, a trim), and
 offset per part: the matches are taken offset by offset, best supported first, and each offset's matches that
 follow one another become an interval. Windows with little information (black, white, fades, plain cards)
 match each other in any two videos: they are checked on the frames and left out.
+
+With a frame comparison (`same_footage`), the vectors only propose (the engine's default threshold is then
+PROPOSAL_RATIO: beyond the background) and each interval is kept when its frames show
+the same footage (video/footage.py: another moment of the same scene is near in the vectors, not in the
+frames); where the frames cannot tell (a file gone), an interval is kept when one of its matches is under
+COPY_THRESHOLD too, the vectors' own calibrated rule.
 """
 
 from __future__ import annotations
@@ -22,10 +28,18 @@ from .search import COPY_THRESHOLD, background, is_copy
 from .store import MAX_K, SegmentHit, VectorStore
 
 DEFAULT_MIN_OVERLAP = 1.0  # seconds of footage two videos must share
+# What the vectors propose when the frames decide: matches under this many times their background. 1.0 (what
+# search proposes) found 218 of the 231 true pairs of the calibration, 1.5 all of them, for 2.6 times the frame
+# checks (benchmarks/copy_calibration.py, README "Copies"). MAX_RATIO bounds what a user may ask for.
+PROPOSAL_RATIO = 1.5
+MAX_RATIO = 2.0
 NEIGHBOURS = 32  # segments fetched per segment at first; more while they hold too few other videos
 BATCH_VIDEOS = 64  # videos whose segments are searched together
+MIN_PIECE = 3.0  # seconds: a refused interval this long twice over is checked again in halves, down to this
 
 Informative = Callable[[str, list[tuple[float, float]]], list[bool]]  # (video path, windows) -> keep each?
+# (path a, a_start, a_end, path b, b_start, duration a, duration b) -> same footage? (None: cannot tell)
+SameFootage = Callable[[str, float, float, str, float, float | None, float | None], bool | None]
 
 
 @dataclass
@@ -82,18 +96,22 @@ class _Match:
     b_start: float
     b_end: float
     distance: float
+    under_threshold: bool = True  # the normalised distance is under COPY_THRESHOLD too (not only proposed)
 
 
 def find_duplicates(store: VectorStore, stride: float, threshold: float = COPY_THRESHOLD,
                     min_overlap: float = DEFAULT_MIN_OVERLAP, informative: Informative | None = None,
-                    batches: Callable[[Iterable], Iterable] = lambda it: it) -> DuplicateReport:
+                    batches: Callable[[Iterable], Iterable] = lambda it: it,
+                    same_footage: SameFootage | None = None) -> DuplicateReport:
     """Every pair of the store's videos sharing at least `min_overlap` seconds of footage under `threshold` (a
     normalised distance, see the module). `stride` is the collection's window stride (0: one vector per video);
-    `informative` says which windows carry information (None: all do); `batches` wraps the batch loop."""
+    `informative` says which windows carry information (None: all do); `batches` wraps the batch loop;
+    `same_footage` compares the frames of a proposed interval (None: the threshold decides alone)."""
     started = time.perf_counter()
     report = DuplicateReport(threshold, min_overlap)
     report.paths = {video: listing.path for video, listing in store.catalogue().items()}
     ids = sorted(report.paths)
+    strict = min(threshold, COPY_THRESHOLD) if same_footage else threshold  # without frames: all proposed count
     matches: dict[tuple[int, int], dict[tuple[float, float], _Match]] = {}
     for first in batches(range(0, len(ids), BATCH_VIDEOS)):
         segments = store.segments_of(ids[first : first + BATCH_VIDEOS])
@@ -102,14 +120,16 @@ def find_duplicates(store: VectorStore, stride: float, threshold: float = COPY_T
             continue
         vectors = np.stack([s.vector for found in segments.values() for s in found])
         report.segments_searched += len(owners)
-        for (video, start, end), hits in zip(owners, _neighbours(store, vectors, [o[0] for o in owners], threshold)):
-            for hit in hits:
+        proposed = _neighbours(store, vectors, [o[0] for o in owners], threshold, strict)
+        for (video, start, end), hits in zip(owners, proposed):
+            for hit, under in hits:
                 a, b = sorted((video, hit.video_id))
-                m = (_Match(start, end, hit.start, hit.end, hit.distance) if a == video
-                     else _Match(hit.start, hit.end, start, end, hit.distance))
+                m = (_Match(start, end, hit.start, hit.end, hit.distance, under) if a == video
+                     else _Match(hit.start, hit.end, start, end, hit.distance, under))
                 found = matches.setdefault((a, b), {})
                 key = (round(m.a_start, 3), round(m.b_start, 3))
                 if key not in found or m.distance < found[key].distance:
+                    m.under_threshold |= key in found and found[key].under_threshold
                     found[key] = m
     if informative is not None:
         report.blank_windows = _drop_blank(matches, informative, report.paths)
@@ -117,7 +137,8 @@ def find_duplicates(store: VectorStore, stride: float, threshold: float = COPY_T
     for (a, b), found in sorted(matches.items()):
         if not found or a not in durations or b not in durations:  # no row: a video being written
             continue
-        spans = _align(list(found.values()), stride)
+        spans = _align(list(found.values()), stride, lambda span, under: _kept(
+            span, under, same_footage, report.paths[a], report.paths[b], durations[a], durations[b]))
         overlap = _covered([(s.a_start, min(s.a_end, durations[a] or s.a_end)) for s in spans])
         if spans and overlap >= min_overlap - 1e-9:
             best = min(spans, key=lambda s: s.distance)
@@ -128,13 +149,24 @@ def find_duplicates(store: VectorStore, stride: float, threshold: float = COPY_T
     return report
 
 
-def _neighbours(store: VectorStore, vectors: np.ndarray, owners: list[int], threshold: float) -> list[list[SegmentHit]]:
-    """Each vector's segments of other videos that are copies of it. NEIGHBOURS segments are fetched at first,
-    four times more (up to MAX_K) while they hold too few other videos to give a background and there may be
-    more (a long static shot has many segments near itself): every segment nearer than the background is then
-    among those fetched."""
+def _kept(span: MatchedSpan, under: bool, same_footage: SameFootage | None, path_a: str, path_b: str,
+          duration_a: float, duration_b: float) -> bool:
+    """An interval stays when its frames show the same footage, or, where they cannot tell, when one of its
+    matches is under COPY_THRESHOLD (`under`)."""
+    if same_footage is None:
+        return under
+    verdict = same_footage(path_a, span.a_start, span.a_end, path_b, span.b_start, duration_a or None, duration_b or None)
+    return under if verdict is None else verdict
+
+
+def _neighbours(store: VectorStore, vectors: np.ndarray, owners: list[int], threshold: float,
+                strict: float) -> list[list[tuple[SegmentHit, bool]]]:
+    """Each vector's segments of other videos under the `threshold` ratio, each with whether it is under
+    `strict` too. NEIGHBOURS segments are fetched at first, four times more (up to MAX_K) while they hold too
+    few other videos to give a background and there may be more (a long static shot has many segments near
+    itself): every segment nearer than the background is then among those fetched."""
     k = NEIGHBOURS
-    result: list[list[SegmentHit]] = [[] for _ in owners]
+    result: list[list[tuple[SegmentHit, bool]]] = [[] for _ in owners]
     pending = list(range(len(owners)))
     while pending:
         found = store.search_segments(vectors[pending], k)
@@ -145,7 +177,7 @@ def _neighbours(store: VectorStore, vectors: np.ndarray, owners: list[int], thre
             if scale is None and len(hits) == k and k < MAX_K:
                 again.append(i)
                 continue
-            result[i] = [h for h in others if is_copy(h.distance, scale, threshold)]
+            result[i] = [(h, is_copy(h.distance, scale, strict)) for h in others if is_copy(h.distance, scale, threshold)]
         pending, k = again, min(k * 4, MAX_K)
     return result
 
@@ -179,14 +211,17 @@ def _drop_blank(matches: dict, informative: Informative, paths: dict[int, str]) 
     return len(blank)
 
 
-def _align(found: list[_Match], stride: float) -> list[MatchedSpan]:
+def _align(found: list[_Match], stride: float,
+           keep: Callable[[MatchedSpan, bool], bool] = lambda span, under: under) -> list[MatchedSpan]:
     """The matches grouped by time offset (b − a), the best supported offset first, each offset's matches
-    split where they stop following one another: one span per run. A span whose footage is already matched
-    (half of it, in either video) by a better supported one is left out: it is a look-alike moment of the
-    same videos, not more shared footage."""
+    split where they stop following one another: one span per run, kept when `keep(span, one of its matches
+    is under COPY_THRESHOLD)` says so (the frame check), or else the halves it keeps. A span whose footage is
+    already matched (half of it, in either video) by a better supported kept one is left out: it is a
+    look-alike moment of the same videos, not more shared footage."""
     if stride <= 0:  # one vector per video: the match is the whole of both
         best = min(found, key=lambda m: m.distance)
-        return [MatchedSpan(best.a_start, best.a_end, best.b_start, best.b_end, best.distance)]
+        span = MatchedSpan(best.a_start, best.a_end, best.b_start, best.b_end, best.distance)
+        return [span] if keep(span, any(m.under_threshold for m in found)) else []
     tolerance = 0.75 * stride
     a_start = np.array([m.a_start for m in found])
     offsets = np.array([m.b_start - m.a_start for m in found])
@@ -206,11 +241,24 @@ def _align(found: list[_Match], stride: float) -> list[MatchedSpan]:
             run.append(found[i])
         runs.append(run)
     kept: list[MatchedSpan] = []
-    for run in sorted(runs, key=lambda r: (-len(r), np.mean([m.distance for m in r]))):
-        span = _span(run)
-        if not kept or (_inside(span.a_start, span.a_end, [(k.a_start, k.a_end) for k in kept]) < 0.5
-                        and _inside(span.b_start, span.b_end, [(k.b_start, k.b_end) for k in kept]) < 0.5):
+
+    def agreeing(span: MatchedSpan, run: list[_Match]) -> None:
+        """Keeps the span (of the run's matches) if it is new footage and agrees; a refused span is tried again
+        in halves (a compilation's part can run on, at the same offset, into a look-alike next part)."""
+        if kept and (_inside(span.a_start, span.a_end, [(k.a_start, k.a_end) for k in kept]) >= 0.5
+                     or _inside(span.b_start, span.b_end, [(k.b_start, k.b_end) for k in kept]) >= 0.5):
+            return
+        if keep(span, any(m.under_threshold for m in run)):
             kept.append(span)
+        elif span.a_end - span.a_start >= 2 * MIN_PIECE:
+            middle, offset = (span.a_start + span.a_end) / 2, span.b_start - span.a_start
+            for start, end in ((span.a_start, middle), (middle, span.a_end)):
+                part = [m for m in run if m.a_start < end and m.a_end > start]
+                agreeing(MatchedSpan(start, end, start + offset, end + offset,
+                                     float(np.mean([m.distance for m in part]))), part)
+
+    for run in sorted(runs, key=lambda r: (-len(r), np.mean([m.distance for m in r]))):
+        agreeing(_span(run), run)
     kept.sort(key=lambda s: s.a_start)
     return kept
 

@@ -17,12 +17,13 @@ from .ingest.distributed import Given, RayIngest
 from .model import Embedder, TimedEmbedding
 from .model.features import Feature
 from .model.labels import kinetics400_labels
-from .duplicates import DEFAULT_MIN_OVERLAP, DuplicateReport, find_duplicates
+from .duplicates import DEFAULT_MIN_OVERLAP, MAX_RATIO, PROPOSAL_RATIO, DuplicateReport, find_duplicates
 from .search import COPY_THRESHOLD, VideoMatch, check_per_video, find
 from .sources import SourceItem, read_source
 from .store import VectorStore, VideoEntry, VideoFilter, check_k, open_store
 from .tags import Tag, merge_tags
 from .video import DecodeOptions, read_windows
+from .video.footage import FootageReader, same_footage
 from .video.information import informative_windows
 
 
@@ -128,40 +129,60 @@ class VideoSearch:
                copies_only: bool = False, expand: int = 0, alpha: float = 0.0) -> SearchResult:
         """The k most similar videos, each with up to `per_video` intervals where the query matches it, among
         the videos `where` admits (label, tag, duration, path prefix); each says whether the query is a copy of
-        its footage, and `copies_only` keeps only those. `expand`/`alpha`: query expansion (`search_embedding`)."""
+        its footage (decided on the frames: `search_embedding`), and `copies_only` keeps only those.
+        `expand`/`alpha`: query expansion (`search_embedding`)."""
         start = time.perf_counter()
         check_k(k)
         check_per_video(per_video)
         self.collection.projection()  # fails fast, before decoding, when there is no collection
         self.collection.check_filter(where)
         result = self.search_embedding(self.embed(path), k, query=str(path), per_video=per_video, where=where,
-                                       copies_only=copies_only, expand=expand, alpha=alpha)
+                                       copies_only=copies_only, expand=expand, alpha=alpha, frames_of=path)
         result.seconds = time.perf_counter() - start
         return result
 
     def search_embedding(self, windows: list[TimedEmbedding], k: int = 10, query: str = "",
                          per_video: int = 3, where: VideoFilter | None = None, copies_only: bool = False,
-                         expand: int = 0, alpha: float = 0.0) -> SearchResult:
+                         expand: int = 0, alpha: float = 0.0, frames_of: str | Path | None = None) -> SearchResult:
         """Search with an already embedded query (evaluation reuses one embedding across collections);
         `expand`: query expansion with that many nearest segments, weighted by similarity**`alpha` (off by
-        default: no gain beyond the noise on the dev benchmark, README "Quality")."""
+        default: no gain beyond the noise on the dev benchmark, README "Quality"). `frames_of`: the query's
+        file, whose frames are compared with a result's to decide whether it is a copy (without it, or where
+        a result's file is gone, the vectors decide alone: README "Copies")."""
         check_k(k)
         check_per_video(per_video)
         self.collection.check_filter(where)
         tags = merge_tags([w.embedding.tags for w in windows], self.settings.top_k_tags)
-        return SearchResult(query, find(self.collection, windows, k, per_video, where, copies_only=copies_only,
-                                        expand=expand, alpha=alpha), tags)
+        check = None
+        if frames_of is not None and windows:
+            duration = max(w.end for w in windows)
+            reader = FootageReader()  # the query's frames read once for all the results
 
-    def duplicates(self, threshold: float = COPY_THRESHOLD, min_overlap: float = DEFAULT_MIN_OVERLAP,
+            def check(m: VideoMatch) -> bool | None:
+                best = m.segments[0]
+                return same_footage(str(frames_of), best.query_start, best.query_end, m.path, best.start,
+                                    duration, m.duration, reader)
+
+        return SearchResult(query, find(self.collection, windows, k, per_video, where, copies_only=copies_only,
+                                        expand=expand, alpha=alpha, same_footage=check), tags)
+
+    def duplicates(self, threshold: float | None = None, min_overlap: float = DEFAULT_MIN_OVERLAP,
                    check_frames: bool = True, batches: Callable | None = None) -> DuplicateReport:
         """Pairs of library videos that share footage, with where, and the groups they form (see
         `duplicates.find_duplicates`). `check_frames` reads the matched windows' frames to leave out black,
-        white, fades and plain cards (videos whose files are gone are matched on their vectors alone)."""
-        if not 0 < threshold <= 1 or min_overlap < 0:
-            raise ValueError(f"threshold must be in (0, 1] and min_overlap >= 0, not {threshold!r}, {min_overlap!r}")
+        white, fades and plain cards, and to tell copied footage from another moment of the same scene (videos
+        whose files are gone are matched on their vectors alone). `threshold`: the normalised distance under
+        which the vectors propose a match (default: PROPOSAL_RATIO when the frames decide, else COPY_THRESHOLD)."""
+        if threshold is None:
+            threshold = PROPOSAL_RATIO if check_frames else COPY_THRESHOLD
+        if not 0 < threshold <= MAX_RATIO or min_overlap < 0:
+            raise ValueError(f"threshold must be in (0, {MAX_RATIO:g}] and min_overlap >= 0, not {threshold!r}, "
+                             f"{min_overlap!r}")
         stride = float(self.collection.spec().meta["segments"]["stride"])
+        reader = FootageReader()  # each file is compared with many others: decoded once
         return find_duplicates(self.store, stride, threshold, min_overlap,
-                               informative_windows if check_frames else None, **({"batches": batches} if batches else {}))
+                               informative_windows if check_frames else None, **({"batches": batches} if batches else {}),
+                               same_footage=functools.partial(same_footage, reader=reader) if check_frames else None)
 
     def action_names(self) -> tuple[str, ...]:
         """The classes find-action knows: the model's (Kinetics-400), or a test embedder's own."""

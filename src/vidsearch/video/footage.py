@@ -1,0 +1,206 @@
+"""Do two stretches of video show the same footage? A check on the frames, after the action vectors have
+proposed a match.
+
+The action model maps a different moment of the same scene (a fixed camera on one room, two clips of one
+shot) about as near as a cropped or mirrored copy, so its distance cannot tell them apart. The frames can:
+a copy repeats the same *changes* at the same times — who moved where between two instants — while another
+moment of the same scene shows the same background with different changes. So both stretches are sampled at
+aligned instants, each sample paired with the frame DELTA seconds later, and the frame-to-frame differences
+are compared (normalised cross-correlation of small grey thumbnails: blind to brightness and contrast, to
+re-encoding noise, to a small logo that does not move). Letterbox bars are cut off first; crops and mirroring
+are tried as hypotheses (one side cropped to SCALES of itself, the other mirrored or not), and the time
+offset is refined around the proposed one (the vectors place it only to within a stride): the best
+hypothesis gives the score. Even small changes correlate (a fixed camera on a slow scene: 0.87-0.99 between
+copies); footage with no change at all (a still shot) cannot be told from another moment of the same shot, and
+is not reported as a copy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from .errors import VideoDecodeError
+from .frames import all_frames, frames_at, nearest_frames
+
+SAMPLES = 8  # aligned instants per stretch
+DELTA = 0.5  # seconds between a sample and the frame it is differenced with (at most half the stretch)
+OFFSET_STEP = 1 / 16  # refinement of the proposed time offset, seconds ...
+OFFSET_STEPS = 8  # ... this many steps either way (± half a second: a stride, or a trim of a one-window clip)
+SCALES = ((1.0, 1.0), (0.9, 1.0), (1.0, 0.9), (0.8, 1.0), (1.0, 0.8), (0.7, 1.0), (1.0, 0.7), (0.6, 1.0), (1.0, 0.6))
+MIN_STRETCH = 0.5  # seconds of footage both videos hold, below which nothing can be told
+THUMB = 24  # thumbnail side, pixels
+READ_WIDTH = 160  # frames are read at this width
+BAR_LEVEL, BAR_SPREAD = 16.0, 6.0  # a border row or column this dark and this even is a letterbox bar
+# A reader decodes a file once, whole, when it is this short, or this short and asked for again (decoding a
+# file whole costs about what reading it at the instants of one comparison costs when it is under half a minute).
+SHORT_FILE_SECONDS, WHOLE_FILE_SECONDS = 30.0, 120.0
+READER_BYTES = 512 * 2**20  # frames a reader keeps (least recently read files dropped), and thumbnails as much
+
+
+@dataclass(frozen=True)
+class FootageMatch:
+    """How well two stretches agree: `score`, the correlation of their changes in [-1, 1] (`look`: of the
+    frames themselves, for reports), and the hypothesis that gave it (crop scales, mirrored, offset refinement)."""
+
+    score: float
+    look: float
+    scales: tuple[float, float]
+    mirrored: bool
+    shift: float  # seconds added to the proposed offset
+
+
+def sample_times(a_start: float, length: float, b_start: float) -> tuple[list[float], list[float]]:
+    """SAMPLES instants over [a_start, a_start + length] and the same instants in b (b_start aligned with
+    a_start)."""
+    a = [a_start + length * (i + 0.5) / SAMPLES for i in range(SAMPLES)]
+    return a, [b_start + t - a_start for t in a]
+
+
+def compare(path_a: str, a_start: float, a_end: float, path_b: str, b_start: float,
+            a_duration: float | None = None, b_duration: float | None = None,
+            reader: FootageReader | None = None) -> FootageMatch | None:
+    """The footage of `path_a` over [a_start, a_end] against `path_b` from `b_start` on (same speed), within
+    the videos' durations when known. None when nothing can be told: either file cannot give the frames
+    (gone, unreadable), or the stretch both videos hold is shorter than MIN_STRETCH. `reader`: one shared by
+    many comparisons (None: the frames are read for this one only)."""
+    end = min(a_end, a_duration or math.inf, a_start + (b_duration - b_start if b_duration else math.inf))
+    if end - a_start < MIN_STRETCH:
+        return None
+    delta = min(DELTA, (end - a_start) / 2)
+    times_a, times_b = sample_times(a_start, end - a_start - delta, b_start)
+    shifts = [OFFSET_STEP * s for s in range(-OFFSET_STEPS, OFFSET_STEPS + 1)]
+    shifted = [max(t + s, 0.0) for s in shifts for t in times_b]
+    reader = reader or FootageReader(0)
+    try:
+        frames_a = reader.frames(path_a, times_a + [t + delta for t in times_a], a_duration)
+        frames_b = reader.frames(path_b, shifted + [t + delta for t in shifted], b_duration)
+    except VideoDecodeError:
+        return None
+    return match_frames(frames_a, frames_b, shifts, reader.thumbs)
+
+
+def match_frames(frames_a: list[np.ndarray], frames_b: list[np.ndarray], shifts: list[float],
+                 thumbs: _Thumbnails | None = None) -> FootageMatch:
+    """The best hypothesis for frames read as `compare` reads them: a's samples then their later frames (DELTA
+    on); b's samples for each shift in turn, then all their later frames in the same order (the first best
+    in the order scales, mirrored, shift)."""
+    n = len(frames_a) // 2
+    half = len(frames_b) // 2
+    thumbs = thumbs or _Thumbnails()
+    best: tuple[float, tuple[float, float], bool, int, np.ndarray, np.ndarray] | None = None
+    for scale_a, scale_b in SCALES:
+        thumbs_a = thumbs.of(frames_a, scale_a)
+        change_a = thumbs_a[n:] - thumbs_a[:n]
+        thumbs_b_all = thumbs.of(frames_b, scale_b)
+        for mirrored in (False, True):
+            tb = thumbs_b_all[..., ::-1] if mirrored else thumbs_b_all
+            now = tb[:half].reshape(len(shifts), n, -1)
+            scores = _ncc(change_a.reshape(1, n, -1), tb[half:].reshape(len(shifts), n, -1) - now)
+            j = int(np.argmax(scores))
+            if best is None or scores[j] > best[0]:
+                best = (float(scores[j]), (scale_a, scale_b), mirrored, j, thumbs_a[:n], now[j])
+    assert best is not None
+    score, scales, mirrored, j, seen_a, seen_b = best
+    return FootageMatch(score, float(_ncc(seen_a.reshape(1, n, -1), seen_b.reshape(1, n, -1))[0]), scales, mirrored,
+                        shifts[j])
+
+
+def _ncc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """For each hypothesis h, the mean over the samples i of the normalised cross-correlation of x[h, i] and
+    y[h, i] (x broadcast over the hypotheses); arrays of (hypotheses, samples, pixels)."""
+    x = x - x.mean(-1, keepdims=True)
+    y = y - y.mean(-1, keepdims=True)
+    norms = np.sqrt((x * x).sum(-1) * (y * y).sum(-1))
+    return np.mean(np.where(norms > 1e-6, (x * y).sum(-1) / np.maximum(norms, 1e-6), 0.0), axis=-1)
+
+
+class FootageReader:
+    """Frames and thumbnails for many comparisons (`duplicates` checks each file against many others): a file
+    of up to SHORT_FILE_SECONDS, or up to WHOLE_FILE_SECONDS asked for a second time (durations known), is
+    decoded once, whole, and its frames kept within `budget` bytes (the least recently read dropped first);
+    otherwise a file is read at the instants asked. A budget of 0 keeps nothing (one comparison)."""
+
+    def __init__(self, budget: int = READER_BYTES) -> None:
+        self.budget = budget
+        self.files: OrderedDict[str, tuple[np.ndarray, list[np.ndarray], int]] = OrderedDict()
+        self.asked: set[str] = set()
+        self.held = 0
+        self.thumbs = _Thumbnails(budget)
+
+    def frames(self, path: str, times: list[float], duration: float | None) -> list[np.ndarray]:
+        """The frames nearest to `times`, grey, READ_WIDTH wide; raises VideoDecodeError."""
+        if path not in self.files and (not self.budget or duration is None or duration > WHOLE_FILE_SECONDS
+                                       or (duration > SHORT_FILE_SECONDS and path not in self.asked)):
+            self.asked.add(path)
+            return frames_at(path, times, READ_WIDTH, grey=True)
+        if path not in self.files:
+            stamps, images = all_frames(path, READ_WIDTH, grey=True)
+            size = sum(i.nbytes for i in images)
+            self.files[path] = (stamps, images, size)
+            self.held += size
+            while self.held > self.budget and len(self.files) > 1:
+                self.held -= self.files.popitem(last=False)[1][2]
+        self.files.move_to_end(path)
+        stamps, images, _ = self.files[path]
+        return [images[i] for i in nearest_frames(stamps, times)]
+
+
+class _Thumbnails:
+    """Thumbnails of frames at crop scales, each made once: a decoded frame is asked for at many instants
+    (it is handed back as the same array each time), and at many hypotheses. Each entry holds its frame, so
+    no other array can take its id while it is kept; past `budget` bytes, all are dropped (0: no bound)."""
+
+    def __init__(self, budget: int = 0) -> None:
+        self.budget = budget
+        self.unbarred: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.made: dict[tuple[int, float], np.ndarray] = {}
+
+    def of(self, frames: list[np.ndarray], scale: float) -> np.ndarray:
+        if self.budget and len(self.made) * THUMB * THUMB * 4 > self.budget:
+            self.unbarred.clear()
+            self.made.clear()
+        out = []
+        for frame in frames:
+            key = (id(frame), scale)
+            if key not in self.made:
+                if id(frame) not in self.unbarred:
+                    self.unbarred[id(frame)] = (frame, _unbar(frame))
+                self.made[key] = _thumb(self.unbarred[id(frame)][1], scale)
+            out.append(self.made[key])
+        return np.stack(out)
+
+
+def _unbar(frame: np.ndarray) -> np.ndarray:
+    """The frame (grey levels) without letterbox or pillarbox bars (dark, even rows or columns at its borders)."""
+    f = frame.astype(np.float32)
+    rows = (f.mean(1) < BAR_LEVEL) & (f.std(1) < BAR_SPREAD)
+    cols = (f.mean(0) < BAR_LEVEL) & (f.std(0) < BAR_SPREAD)
+    keep_rows, keep_cols = np.flatnonzero(~rows), np.flatnonzero(~cols)
+    if len(keep_rows) < 8 or len(keep_cols) < 8:  # a dark frame, not bars
+        return frame
+    return frame[keep_rows[0] : keep_rows[-1] + 1, keep_cols[0] : keep_cols[-1] + 1]
+
+
+def _thumb(frame: np.ndarray, scale: float) -> np.ndarray:
+    """The centre `scale` of the frame, as a THUMB x THUMB thumbnail (float grey levels)."""
+    h, w = frame.shape
+    ch, cw = max(2, round(h * scale)), max(2, round(w * scale))
+    top, left = (h - ch) // 2, (w - cw) // 2
+    crop = Image.fromarray(np.ascontiguousarray(frame[top : top + ch, left : left + cw]))
+    return np.asarray(crop.resize((THUMB, THUMB), Image.BOX), np.float32)
+
+
+SAME_FOOTAGE = 0.5  # the score from which two stretches are the same footage (benchmarks/copy_calibration.py)
+
+
+def same_footage(path_a: str, a_start: float, a_end: float, path_b: str, b_start: float,
+                 a_duration: float | None = None, b_duration: float | None = None,
+                 reader: FootageReader | None = None) -> bool | None:
+    """Whether the stretches are the same footage (see `compare`); None when nothing can be told."""
+    match = compare(path_a, a_start, a_end, path_b, b_start, a_duration, b_duration, reader)
+    return None if match is None else match.score >= SAME_FOOTAGE
