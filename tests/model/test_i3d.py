@@ -131,12 +131,13 @@ def test_checkpoint_reader_refuses_code(tmp_path):
 
 
 def test_int8_meets_the_quality_bar_on_the_cricket_clip(fp32):
-    """int8 (OpenVINO + NNCF, calibrated on synthetic clips made here): cosine to fp32 >= 0.99, same top class."""
+    """int8 (OpenVINO + NNCF, calibrated on synthetic clips made here): cosine to fp32 >= 0.99, same top class
+    with about the same probability (a quantized logits head flattened it: 0.51 for fp32's 0.99)."""
     clip = cricket_clip()  # the whole clip, as the original ran on it
     int8 = Embedder(precision="int8")
     a, b = fp32.embed(clip), int8.embed(clip)
     assert a.vector @ b.vector / np.linalg.norm(a.vector) / np.linalg.norm(b.vector) >= 0.99
-    assert b.tags[0].label == "playing cricket"
+    assert b.tags[0].label == "playing cricket" and abs(b.tags[0].score - a.tags[0].score) < 0.03
 
 
 def test_converted_model_is_built_once_and_cached(tmp_path, monkeypatch):
