@@ -42,7 +42,7 @@ from vidsearch.datasets.real import clip_footage, fetch_sources, shared_seconds
 from vidsearch.duplicates import PROPOSAL_RATIO, find_duplicates
 from vidsearch.evaluate import query_files, read_truth
 from vidsearch.model import Embedder
-from vidsearch.search import find
+from vidsearch.search import find, frames_check
 from vidsearch.sources import read_folder
 from vidsearch.video import DecodeOptions
 from vidsearch.video.footage import SAME_FOOTAGE, FootageReader, compare
@@ -125,9 +125,9 @@ def pair_scores(engine: VideoSearch, footage_of: callable, frames: FrameScores) 
         for a, b in truth:  # recall per alteration, for the original-copy pairs
             names = sorted((Path(paths[a]).stem, Path(paths[b]).stem), key=len)
             if names[1].startswith(names[0] + "_"):
-                kinds.setdefault(names[1][len(names[0]) + 1 :], [0, 0])
-                kinds[names[1][len(names[0]) + 1 :]][0] += (a, b) in found
-                kinds[names[1][len(names[0]) + 1 :]][1] += 1
+                counts = kinds.setdefault(names[1][len(names[0]) + 1 :], [0, 0])
+                counts[0] += (a, b) in found
+                counts[1] += 1
         return {"setting": setting, "threshold": threshold, "pairs": len(found), "right": len(found & truth),
                 "truth": len(truth), "seconds": round(report.seconds, 2), "same_clip": len(found & one_file),
                 "same_clip_truth": len(one_file),
@@ -155,14 +155,9 @@ def flag_scores(searches: list[tuple[VideoSearch, dict, callable]], frames: Fram
             for m in find(engine.collection, windows, K):
                 positives += truth(query, m)
             for t in SCORE_THRESHOLDS:
-                check = frames.at(t)
-
-                def same(m, check=check):
-                    best = m.segments[0]
-                    return check(str(query), best.query_start, best.query_end, m.path, best.start, duration, m.duration)
-
+                check = frames_check(str(query), duration, frames.at(t))
                 flagged.setdefault(("frames", t), []).extend(
-                    truth(query, m) for m in find(engine.collection, windows, K, same_footage=same) if m.copy)
+                    truth(query, m) for m in find(engine.collection, windows, K, same_footage=check) if m.copy)
             for t in RATIO_THRESHOLDS:
                 flagged.setdefault(("vectors", t), []).extend(
                     truth(query, m) for m in find(engine.collection, windows, K, copy_threshold=t) if m.copy)
@@ -196,7 +191,8 @@ def main() -> None:
     real_library, real_cached = embedded(args.work, "real", args.real / "train", real_queries, embedder)
     long_library, long_cached = embedded(args.work, "long", args.long / "train", long_queries, embedder)
     db = args.work / "calibration.db"
-    clips = clip_footage(fetch_sources())
+    sources = fetch_sources()
+    clips = clip_footage(sources)
 
     def copies_clip(path) -> list:
         """A folder per clip and its copies; a trimmed copy lacks the clip's first TRIM_FRACTION."""
@@ -204,7 +200,7 @@ def main() -> None:
         return _trimmed(shown, TRIM_FRACTION) if Path(path).stem.endswith("_trim") else shown
 
     real_clip = lambda path: clips[Path(path).stem]  # noqa: E731
-    parts = video_parts({s.name: s for s in fetch_sources()})
+    parts = video_parts({s.name: s for s in sources})
     long_truth = read_truth(long_queries)
 
     def long_copy(query: Path, m) -> bool:

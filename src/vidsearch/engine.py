@@ -18,7 +18,7 @@ from .model import Embedder, TimedEmbedding
 from .model.features import Feature
 from .model.labels import kinetics400_labels
 from .duplicates import DEFAULT_MIN_OVERLAP, MAX_RATIO, PROPOSAL_RATIO, DuplicateReport, find_duplicates
-from .search import COPY_THRESHOLD, VideoMatch, check_per_video, find
+from .search import COPY_THRESHOLD, VideoMatch, check_per_video, find, frames_check
 from .sources import SourceItem, read_source
 from .store import VectorStore, VideoEntry, VideoFilter, check_k, open_store
 from .tags import Tag, merge_tags
@@ -154,15 +154,9 @@ class VideoSearch:
         self.collection.check_filter(where)
         tags = merge_tags([w.embedding.tags for w in windows], self.settings.top_k_tags)
         check = None
-        if frames_of is not None and windows:
-            duration = max(w.end for w in windows)
-            reader = FootageReader()  # the query's frames read once for all the results
-
-            def check(m: VideoMatch) -> bool | None:
-                best = m.segments[0]
-                return same_footage(str(frames_of), best.query_start, best.query_end, m.path, best.start,
-                                    duration, m.duration, reader)
-
+        if frames_of is not None and windows:  # one reader: the query's frames read once for all the results
+            check = frames_check(str(frames_of), max(w.end for w in windows),
+                                 functools.partial(same_footage, reader=FootageReader()))
         return SearchResult(query, find(self.collection, windows, k, per_video, where, copies_only=copies_only,
                                         expand=expand, alpha=alpha, same_footage=check), tags)
 

@@ -140,6 +140,18 @@ def expand_query(collection: Collection, vectors: np.ndarray, n: int, where: Vid
     return l2_normalise(expanded)
 
 
+def frames_check(query: str, duration: float, same_footage: Callable[..., bool | None]
+                 ) -> Callable[[VideoMatch], bool | None]:
+    """The check `find` takes: a result's best interval against the query's, by `same_footage(path a, a_start,
+    a_end, path b, b_start, duration a, duration b)` (video/footage.py; `duration`: the query's)."""
+
+    def check(m: VideoMatch) -> bool | None:
+        best = m.segments[0]
+        return same_footage(query, best.query_start, best.query_end, m.path, best.start, duration, m.duration)
+
+    return check
+
+
 def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video: int = 3,
          where: VideoFilter | None = None, copy_threshold: float = COPY_THRESHOLD,
          copies_only: bool = False, expand: int = 0, alpha: float = 0.0,

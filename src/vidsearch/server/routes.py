@@ -236,7 +236,7 @@ def duplicates_report(engine: VideoSearch, threshold: float | None, min_overlap:
 @readable("/api/duplicates")
 async def duplicates(threshold: float | None = Query(None, gt=0, le=MAX_RATIO, description="propose a match when a "
                                                     "segment's distance is under this multiple of the distance to its 5th "
-                                                    "nearest other video; the frames then decide (default 1.5)"),
+                                                    f"nearest other video; the frames then decide (default {PROPOSAL_RATIO:g})"),
                      min_overlap: float = Query(DEFAULT_MIN_OVERLAP, ge=0, le=1e9, description="seconds two videos must share"),
                      engine: VideoSearch = Depends(engine_of)) -> dict:
     """Pairs of library videos that share footage (the matched intervals in both) and the groups of videos that
