@@ -131,3 +131,11 @@ def milvus_server(tmp_path_factory):
         yield f"http://127.0.0.1:{default_server.listen_port}"
     finally:
         default_server.stop()
+
+
+def api_client(app, **options):
+    """A TestClient addressed as a browser on this machine would (`Host: localhost`): the app refuses hosts it
+    does not answer for (DNS rebinding), TestClient's own `testserver` among them."""
+    from fastapi.testclient import TestClient
+
+    return TestClient(app, base_url="http://localhost", **options)

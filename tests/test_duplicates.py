@@ -262,11 +262,11 @@ def test_informative_windows_read_the_frames(corpus):
 
 
 def test_api_and_page(engine, tmp_path):
-    from fastapi.testclient import TestClient
+    from tests.conftest import api_client
 
     from vidsearch.server.app import ServerConfig, create_app
 
-    client = TestClient(create_app(engine, ServerConfig(data_dir=tmp_path)))
+    client = api_client(create_app(engine, ServerConfig(data_dir=tmp_path)))
     body = client.get(f"/api/duplicates?threshold={FAKE_THRESHOLD}").json()
     assert set(body) == {"threshold", "pairs", "groups", "seconds", "videos"} and len(body["pairs"]) == len(COPIED)
     members = {v for group in body["groups"] for v in group}

@@ -6,11 +6,10 @@ import string
 from urllib.parse import quote
 
 import pytest
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import make_video
+from tests.conftest import api_client, make_video
 from tests.fakes import FakeEmbedder
 from vidsearch import Settings, VideoSearch
 from vidsearch.cli import main
@@ -99,7 +98,7 @@ def client(tmp_path_factory):
     engine.settings.ingest.workers = 0
     engine.index(root)
     app = create_app(engine, ServerConfig(token="t0ken", max_upload_bytes=4096, data_dir=root / "data"))
-    return TestClient(app, raise_server_exceptions=False), next(iter(engine.store.catalogue()))
+    return api_client(app, raise_server_exceptions=False), next(iter(engine.store.catalogue()))
 
 
 ids = st.one_of(st.integers(-(2**70), 2**70).map(str), odd_text.map(lambda t: quote(t, safe="")))

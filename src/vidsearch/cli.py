@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from dataclasses import replace
@@ -128,7 +129,10 @@ def cmd_index(args) -> int:
         finally:
             bar.close()
         if args.report:
-            Path(args.report).write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
+            try:
+                Path(args.report).write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
+            except OSError as e:
+                report.problems.append(f"the report could not be written to {args.report} ({e.strerror or e})")
         if args.json:
             print(json.dumps(report.to_json(), indent=2))
         else:
@@ -138,7 +142,9 @@ def cmd_index(args) -> int:
                   + (f"; pruned {report.removed} whose files are gone" if args.prune else ""))
             for f in report.failed:
                 print(f"  FAILED [{f.stage}] {f.path}: {f.error}: {f.message}")
-    return EXIT_PARTIAL if report.failed else EXIT_OK
+        for problem in report.problems:
+            print(f"vidsearch: error: {problem}", file=sys.stderr)
+    return EXIT_OK if report.complete else EXIT_PARTIAL
 
 
 def cmd_search(args) -> int:
@@ -345,7 +351,8 @@ def cmd_serve(args) -> int:
         import secrets
 
         token = secrets.token_urlsafe(24)
-    config = ServerConfig(token=token, max_upload_bytes=args.max_upload_mb << 20, data_dir=Path(args.data_dir))
+    config = ServerConfig(token=token, max_upload_bytes=args.max_upload_mb << 20, data_dir=Path(args.data_dir),
+                          host=args.host, allowed_hosts=tuple(args.allowed_host))
     sock = _listen(args.host, args.port)
     engine = _engine(args)  # owns a Milvus Lite database for as long as it runs
     try:
@@ -525,6 +532,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-upload-mb", type=_bounded(int, 1, 1 << 20, "size"), default=200,
                    help="largest upload accepted, MiB (default 200)")
     p.add_argument("--data-dir", default="vidsearch-server", help="uploaded videos and preview cache")
+    p.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                   help="a further host name requests may be addressed to (repeatable), e.g. the public name a "
+                        "reverse proxy forwards; any other Host header is refused (DNS rebinding)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", parents=[common], help="build a small library, index it, search it")
@@ -547,10 +557,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if os.environ.get("VIDSEARCH_DEBUG"):  # what vidsearch logs (e.g. Milvus Lite's own output) on stderr
-        import logging
-
         logging.basicConfig(format="%(name)s: %(message)s")
         logging.getLogger("vidsearch").setLevel(logging.DEBUG)
+    elif not any(isinstance(h, _Notes) for h in logging.getLogger("vidsearch").handlers):
+        logging.getLogger("vidsearch").addHandler(_Notes(logging.WARNING))
     if hasattr(args, "path_prefix"):  # filters: contradictions are usage errors, like any bad option
         try:
             args.where = _where(args)
@@ -571,6 +581,14 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("VIDSEARCH_DEBUG"):
             raise
         return _fail(f"unexpected {type(e).__name__}: {e} (VIDSEARCH_DEBUG=1 shows the traceback; please report it)")
+
+
+class _Notes(logging.Handler):
+    """What a user should know though nothing failed (an index rebuilt after damage): one line each, on the
+    stderr of the moment."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"vidsearch: note: {' '.join(record.getMessage().split())}", file=sys.stderr)
 
 
 def _fail(error) -> int:

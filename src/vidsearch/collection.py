@@ -8,6 +8,7 @@ collection, so every process decodes and projects queries exactly as the library
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -20,10 +21,11 @@ from .model import TimedEmbedding
 from .model.features import LEGACY_FEATURE
 from .reduce import Projection, ProjectionMismatchError, check_reduction, fit_projection, l2_normalise
 from .sources import SourceItem
-from .store import CollectionSpec, IndexConfig, Listing, Segment, StoreError, VectorStore, VideoEntry, VideoFilter
+from .store import CollectionSpec, IndexConfig, IndexSaveError, Listing, Segment, StoreError, VectorStore, VideoEntry, VideoFilter
 from .tags import WINDOW_CLASSES, Action, Tag, best_moments, merge_tags
 from .video import DecodeOptions
 
+log = logging.getLogger("vidsearch.collection")
 LAYOUT = 2  # 1: one vector per video (vidsearch 0.1); 2: segments + videos
 
 
@@ -209,7 +211,10 @@ class Collection:
         if paths:
             ids += [i for i, row in self.store.catalogue().items() if row.path in paths]
         removed = self.store.delete(ids)
-        self.store.flush()
+        try:
+            self.store.flush()
+        except IndexSaveError as e:  # the rows are gone for good; the index is rebuilt from them next time
+            log.warning("%s", e)
         return removed
 
     def drop(self) -> None:

@@ -86,6 +86,12 @@ class VideoSearch:
         return embed_windows(self.embedder, windows, self.settings.ingest.batch_size)
 
     # -- indexing ----------------------------------------------------------------------------------------
+    def claim(self) -> None:
+        """Holds the database for this process's writes from now on (creating it if needed): `index` does it
+        before it looks at what is stored, the web server when it starts. A second process that wants to write
+        an embedded database is then refused at once, in one line, instead of both writing."""
+        self.store.claim()
+
     def check_index_settings(self) -> None:
         """Everything `index` will need, checked before any video is decoded (ValueError / StoreError)."""
         self.settings.ingest.validate()
@@ -102,6 +108,7 @@ class VideoSearch:
         (default: the cluster's CPUs / 2); everything else is the same.
         """
         self.check_index_settings()
+        self.claim()
         items = read_source(source) if not isinstance(source, list) else source
         events = IngestEvents(**{name: f for name, f in (("on_plan", on_plan), ("on_progress", progress)) if f})
         if ray is None:
@@ -119,6 +126,7 @@ class VideoSearch:
     def add_embeddings(self, rows: list[Embedded]) -> IndexReport:
         """Stores already embedded videos (evaluation and benchmarks embed once, index many ways)."""
         self.check_index_settings()
+        self.claim()
         report = IndexReport(total=len(rows))
         add_embedded(self.collection, self.embedder, [rows], report, self.settings.ingest.insert_batch,
                      report.failed.append)

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 import uvicorn
-from fastapi.testclient import TestClient
+from tests.conftest import api_client
 
 from tests.fakes import FakeEmbedder
 from vidsearch import Settings, VideoSearch
@@ -28,7 +28,7 @@ def engine(library):
 
 @pytest.fixture()
 def client(engine, tmp_path):
-    return TestClient(create_app(engine, ServerConfig(token=TOKEN, data_dir=tmp_path)))
+    return api_client(create_app(engine, ServerConfig(token=TOKEN, data_dir=tmp_path)))
 
 
 def clip_of(library, i):
@@ -127,14 +127,14 @@ def test_limits_and_clear_errors(engine, client, tmp_path):
     empty.write_bytes(b"")
     assert client.post("/api/search", **upload(empty)).status_code == 422
     assert client.post("/api/search", **upload(text, k="0")).status_code == 422
-    small = TestClient(create_app(engine, ServerConfig(max_upload_bytes=1000, data_dir=tmp_path / "s")))
+    small = api_client(create_app(engine, ServerConfig(max_upload_bytes=1000, data_dir=tmp_path / "s")))
     assert small.post("/api/search", **upload(text)).status_code == 413
     assert glob.glob(f"{tempfile.gettempdir()}/vidsearch-upload-*") == []  # temporary files always removed
 
 
 def test_empty_library_is_409(tmp_path):
     empty = VideoSearch(settings=Settings(db="memory://"), embedder=FakeEmbedder())
-    client = TestClient(create_app(empty, ServerConfig(data_dir=tmp_path)))
+    client = api_client(create_app(empty, ServerConfig(data_dir=tmp_path)))
     query = tmp_path / "q.mp4"
     query.write_bytes(b"x")
     assert client.post("/api/search", **upload(query)).status_code == 409

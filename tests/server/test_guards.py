@@ -4,9 +4,8 @@ import asyncio
 import json
 
 import pytest
-from fastapi.testclient import TestClient
 
-from tests.conftest import make_video
+from tests.conftest import api_client, make_video
 from tests.fakes import FakeEmbedder
 from vidsearch import Settings, VideoSearch
 from vidsearch.server.app import ServerConfig, create_app
@@ -56,11 +55,11 @@ def call(app, method: str, path: str, chunks, headers: dict | None = None, query
     async def send(message):
         sent.append(message)
 
-    headers = {"host": "testserver", "content-type": f"multipart/form-data; boundary={BOUNDARY}", **(headers or {})}
+    headers = {"host": "localhost", "content-type": f"multipart/form-data; boundary={BOUNDARY}", **(headers or {})}
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "path": path,
              "raw_path": path.encode(), "query_string": query.encode(), "root_path": "", "scheme": "http",
              "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-             "server": ("testserver", 80), "client": ("127.0.0.1", 5000)}
+             "server": ("localhost", 80), "client": ("127.0.0.1", 5000)}
     asyncio.run(app(scope, receive, send))
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return sent[0]["status"], json.loads(body), read
@@ -116,17 +115,57 @@ def test_cross_origin_writes_are_refused(engine, tmp_path, headers):
     assert engine.count() == 3
 
 
+REBOUND = {"host": "evil.example:8799", "origin": "http://evil.example:8799"}  # a page whose DNS now says 127.0.0.1
+
+
+def test_dns_rebinding_is_refused_on_every_route(engine, tmp_path):
+    app = app_for(engine, tmp_path)  # loopback, no token: the default
+    video_id = next(iter(engine.store.catalogue()))
+    status, body, _ = call(app, "DELETE", f"/api/videos/{video_id}", [], REBOUND)
+    assert status == 421 and "--allowed-host" in body["detail"]
+    status, _, read = call(app, "POST", "/api/videos", endless(multipart_head()), REBOUND)
+    assert (status, read) == (421, 0)
+    for path in ("/", "/index.html", "/healthz", f"/api/videos/{video_id}", f"/api/videos/{video_id}/file",
+                 "/api/stats", "/api/actions?q=x", "/docs", "/openapi.json", "/api/nowhere"):
+        for method in ("GET", "HEAD"):
+            assert call(app, method, path, [], REBOUND)[0] == 421, (method, path)
+    for header in ("", "evil.example", "localhost.evil.example", "127.0.0.1.nip.io", "localhost:abc", "[::1"):
+        assert call(app, "GET", "/healthz", [], {"host": header})[0] == 421, header
+    assert engine.count() == 3
+
+
+@pytest.mark.parametrize("bound, allowed, hosts, refused", [
+    ("127.0.0.1", (), ["localhost:8799", "127.0.0.1:8799", "[::1]:8799", "LOCALHOST.", "localhost"], ["10.0.0.5"]),
+    ("::1", (), ["[::1]:80", "localhost"], ["search.example.org"]),
+    ("127.0.0.1", ("search.example.org",), ["search.example.org", "search.example.org:443"], ["example.org"]),
+    ("0.0.0.0", (), ["10.0.0.5:8799", "[fe80::1]:8799", "localhost"], ["evil.example:8799"]),
+    ("192.0.2.7", (), ["192.0.2.7:8799", "127.0.0.1"], ["198.51.100.1", "evil.example"]),
+])
+def test_the_hosts_a_server_answers_for(engine, tmp_path, bound, allowed, hosts, refused):
+    app = app_for(engine, tmp_path, host=bound, allowed_hosts=allowed)
+    for host in hosts:
+        assert call(app, "GET", "/healthz", [], {"host": host})[0] == 200, host
+    for host in refused:
+        assert call(app, "GET", "/healthz", [], {"host": host})[0] == 421, host
+
+
+def test_a_bad_allowed_host_is_refused():
+    for name in ("", "a b", "x:y", "evil\n.example"):
+        with pytest.raises(ValueError, match="allowed-host"):
+            ServerConfig(allowed_hosts=(name,))
+
+
 def test_same_origin_writes_work_without_a_token_on_loopback(engine, tmp_path):
-    client = TestClient(app_for(engine, tmp_path))
+    client = api_client(app_for(engine, tmp_path))
     video = make_video(tmp_path / "new.mp4", motion="zoom_out", seed=5, width=128, height=96, seconds=1.0)
-    added = client.post("/api/videos", headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+    added = client.post("/api/videos", headers={"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"},
                         files={"file": ("new.mp4", video.read_bytes())}, data={"label": "zoom"})
     assert added.status_code == 201, added.text
     assert client.delete(f"/api/videos/{added.json()['id']}").json() == {"deleted": added.json()["id"]}
 
 
 def test_uploads_never_come_back_as_active_content(engine, tmp_path):
-    client = TestClient(app_for(engine, tmp_path, token=TOKEN))
+    client = api_client(app_for(engine, tmp_path, token=TOKEN))
     auth = {"Authorization": f"Bearer {TOKEN}"}
     video = make_video(tmp_path / "v.mp4", motion="zoom_in", seed=9, width=128, height=96, seconds=1.0)
     added = client.post("/api/videos", headers=auth, files={"file": ("x.html", video.read_bytes(), "text/html")})
@@ -139,7 +178,7 @@ def test_uploads_never_come_back_as_active_content(engine, tmp_path):
 
 
 def test_errors_never_leak_server_paths_and_odd_names_are_safe(engine, tmp_path):
-    client = TestClient(app_for(engine, tmp_path, token=TOKEN))
+    client = api_client(app_for(engine, tmp_path, token=TOKEN))
     for status, data in ((415, b"this is text, not a video\n" * 50), (422, b"")):
         response = client.post("/api/search", files={"file": ("q.mp4", data)})
         assert response.status_code == status
@@ -154,7 +193,7 @@ def test_errors_never_leak_server_paths_and_odd_names_are_safe(engine, tmp_path)
 
 
 def test_head_works_where_get_does(engine, tmp_path):
-    client = TestClient(app_for(engine, tmp_path))
+    client = api_client(app_for(engine, tmp_path))
     video_id = next(iter(engine.store.catalogue()))
     for path in ("/healthz", "/api/stats", f"/api/videos/{video_id}", f"/api/videos/{video_id}/file"):
         response = client.head(path)
@@ -163,7 +202,7 @@ def test_head_works_where_get_does(engine, tmp_path):
 
 
 def test_malformed_requests_get_json_details(engine, tmp_path):
-    client = TestClient(app_for(engine, tmp_path))
+    client = api_client(app_for(engine, tmp_path))
     for response in (
         client.post("/api/search", content=b"plain body", headers={"content-type": "text/plain"}),
         client.post("/api/search", data={"k": "3"}),  # no file

@@ -21,7 +21,7 @@ from ..collection import Collection, Embedded, ModelInfo
 from ..config import IngestConfig
 from ..model import Embedding, TimedEmbedding
 from ..sources import SourceItem, fingerprint
-from ..store import StoreError
+from ..store import IndexSaveError, StoreError
 from ..video import DecodeOptions, VideoDecodeError, Window
 from ..video.pool import Decoded, DecodePool, decode_parts
 from .report import Failure, FailurePolicy, IndexReport, failure_of
@@ -206,7 +206,10 @@ def add_embedded(collection: Collection, model: ModelInfo, batches: Iterable[lis
             store_batch(collection, buffer, report, fail)
             buffer = []
     store_batch(collection, buffer, report, fail)
-    collection.flush()
+    try:
+        collection.flush()
+    except IndexSaveError as e:  # the videos are committed: a partial run, said as such
+        report.problems.append(str(e))
 
 
 def prune(collection: Collection, report: IndexReport) -> None:

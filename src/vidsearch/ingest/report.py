@@ -50,6 +50,12 @@ class IndexReport:
     seconds: float = 0.0
     total: int = 0
     removed: int = 0  # --prune: entries whose files are gone
+    problems: list[str] = field(default_factory=list)  # what failed after the videos were stored (their index saved)
+
+    @property
+    def complete(self) -> bool:
+        """Every video stored and everything after it done: anything else is a partial run (exit 3)."""
+        return not self.failed and not self.problems
 
     @property
     def rate(self) -> float:
@@ -58,6 +64,6 @@ class IndexReport:
     def to_json(self) -> dict:
         return {
             "total": self.total, "indexed": self.indexed, "skipped": self.skipped, "removed": self.removed,
-            "failed": [f.to_json() for f in self.failed], "seconds": round(self.seconds, 3),
+            "failed": [f.to_json() for f in self.failed], "problems": self.problems, "seconds": round(self.seconds, 3),
             "clips_per_second": round(self.rate, 3),
         }

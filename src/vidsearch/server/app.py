@@ -19,7 +19,7 @@ from ..video import VideoDecodeError
 from .config import ServerConfig
 from .previews import PreviewCache
 from .routes import decode_failure, router, scrubbed
-from .security import is_loopback
+from .security import HostGuard, is_loopback
 
 __all__ = ["ServerConfig", "create_app", "is_loopback"]
 
@@ -75,6 +75,7 @@ def add_error_handlers(app: FastAPI) -> None:
 
 def create_app(engine: VideoSearch, config: ServerConfig | None = None) -> FastAPI:
     config = config or ServerConfig()
+    engine.claim()  # the server may write (uploads, deletes): the database is its own from the start
     app = FastAPI(title="vidsearch", version=__version__, docs_url=None, redoc_url=None,
                   description="Reverse video search: upload a video, get the most similar videos of the library.")
     app.state.engine, app.state.config = engine, config
@@ -82,6 +83,7 @@ def create_app(engine: VideoSearch, config: ServerConfig | None = None) -> FastA
     app.include_router(router)
     add_error_handlers(app)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HostGuard, bound_host=config.host, allowed=config.allowed_hosts)  # outermost: first
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:  # the API docs with assets served from here: they work offline

@@ -6,17 +6,40 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+def host_name(header: str) -> str | None:
+    """The host of a Host header (`name`, `name:port`, `[v6]:port`), lower-case without a trailing dot; None
+    when it is not a host at all."""
+    header = header.strip().lower()
+    if header.count(":") > 1 and not header.startswith("["):  # a bare IPv6 address (configured, not a header)
+        header = f"[{header}]"
+    if header.startswith("["):
+        name, bracket, rest = header[1:].partition("]")
+        if not bracket or (rest and not (rest.startswith(":") and rest[1:].isdigit())):
+            return None
+    else:
+        name, colon, port = header.partition(":")
+        if colon and not port.isdigit():
+            return None
+    name = name.rstrip(".")
+    return name or None
+
+
 @dataclass
 class ServerConfig:
     token: str | None = None  # required (Bearer) by the write endpoints when set
     max_upload_bytes: int = 200 << 20
     data_dir: Path = field(default_factory=lambda: Path("vidsearch-server"))  # uploads and previews
+    host: str = "127.0.0.1"  # the address it is bound to: a name requests may be addressed to (security.HostGuard)
+    allowed_hosts: tuple[str, ...] = ()  # further names, e.g. what a reverse proxy forwards as Host
 
     def __post_init__(self):
         if self.max_upload_bytes < 1:
             raise ValueError(f"the upload limit must be at least 1 byte, not {self.max_upload_bytes}")
         if self.token is not None and not self.token.strip():
             raise ValueError("the API token must not be empty")
+        for name in self.allowed_hosts:
+            if host_name(name) is None or any(not c.isprintable() or c.isspace() for c in name):
+                raise ValueError(f"--allowed-host {name!r} is not a host name")
 
     @property
     def uploads(self) -> Path:

@@ -1,13 +1,18 @@
-"""Who may write: same-origin requests only, and the bearer token when one is set. Checked from the headers
-alone, before the request body is read."""
+"""Who may ask: requests addressed to a host this server answers for (no DNS rebinding), and for writes,
+same-origin requests only plus the bearer token when one is set. Checked from the headers alone, before the
+request body is read."""
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
+import json
+import socket
 from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
+
+from .config import host_name
 
 SAFE_FETCH_SITES = {"same-origin", "none"}  # `none`: typed in the address bar, a bookmark
 
@@ -19,6 +24,52 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+WILDCARD_BINDS = ("", "0.0.0.0", "::")
+
+
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        return False
+
+
+class HostGuard:
+    """Refuses a request whose Host is not a name this server answers for, on every route, reads included.
+
+    A page on evil.example whose DNS record is switched to 127.0.0.1 (DNS rebinding) talks to this server as
+    its own origin: same-origin checks pass, but its requests still carry `Host: evil.example`. Accepted: the
+    bound host, the loopback names, `allowed` (the names a reverse proxy forwards) and, when bound to every
+    interface, any IP address and this machine's own names. An IP literal cannot be rebound.
+    """
+
+    def __init__(self, app, bound_host: str, allowed: tuple[str, ...] = ()):
+        self.app = app
+        self.names = {n for n in (host_name(h) for h in (*LOOPBACK_NAMES, bound_host, *allowed)) if n}
+        self.any_address = bound_host.strip("[]") in WILDCARD_BINDS
+        if self.any_address:
+            self.names |= {n for n in (host_name(socket.gethostname()), host_name(socket.getfqdn())) if n}
+
+    def allows(self, header: str) -> bool:
+        name = host_name(header)
+        return name is not None and (name in self.names or (self.any_address and _is_address(name)))
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":  # lifespan; the API has no websockets
+            return await self.app(scope, receive, send)
+        header = dict(scope.get("headers", ())).get(b"host", b"").decode("latin-1")
+        if self.allows(header):
+            return await self.app(scope, receive, send)
+        shown = "".join(c for c in header[:100] if c.isprintable())
+        body = json.dumps({"detail": f"this server does not answer for the host {shown!r}: use its own address "
+                                     f"(behind a reverse proxy, start it with --allowed-host NAME)"}).encode()
+        await send({"type": "http.response.start", "status": 421,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
 
 
 def _origin_of(url: str) -> tuple[str, str] | None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 from .base import (
-    INDEX_TYPES, MAX_K, ActionHit, CollectionSpec, Hit, IndexConfig, IndexConfigError, Listing, Segment, SegmentHit,
-    StoreError, StoreLockedError, VectorStore, VideoEntry, VideoFilter, check_k, segment_ids,
+    INDEX_TYPES, MAX_K, ActionHit, CollectionSpec, Hit, IndexConfig, IndexConfigError, IndexSaveError, Listing, Segment,
+    SegmentHit, StoreError, StoreLockedError, VectorStore, VideoEntry, VideoFilter, check_k, segment_ids,
 )
 
 __all__ = [
-    "INDEX_TYPES", "MAX_K", "ActionHit", "CollectionSpec", "Hit", "IndexConfig", "IndexConfigError", "Listing", "Segment", "SegmentHit",
+    "INDEX_TYPES", "MAX_K", "ActionHit", "CollectionSpec", "Hit", "IndexConfig", "IndexConfigError", "IndexSaveError", "Listing", "Segment", "SegmentHit",
     "StoreError", "StoreLockedError", "VectorStore", "VideoEntry", "VideoFilter", "check_collection_name", "check_k", "open_store",
     "segment_ids",
 ]

@@ -19,6 +19,14 @@ class StoreLockedError(StoreError):
     """An embedded database is held by another process."""
 
 
+class IndexSaveError(StoreError):
+    """A saved index (a cache of what is stored) could not be written; everything written is committed."""
+
+    def __init__(self, message: str, file: str):
+        super().__init__(message)
+        self.file = file
+
+
 class IndexConfigError(StoreError, ValueError):
     """Index parameters no backend (or not this backend) can build: refused before anything is written."""
 
@@ -284,6 +292,11 @@ class VectorStore(ABC):
 
     def flush(self) -> None:
         """Makes everything written so far durable and fully indexed (a no-op where it already is)."""
+
+    def claim(self) -> None:
+        """Reserves the database for this process's writes before it decides anything from what is stored
+        (the embedded store takes its lock, creating the database); a no-op where the backend serialises
+        writers itself."""
 
     def close(self) -> None:
         pass

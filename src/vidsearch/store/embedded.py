@@ -3,13 +3,17 @@
 A database is a folder holding `vidsearch.sqlite3` (every collection: spec, videos, segments, class scores,
 vectors as float32 blobs; WAL journal, so a write is durable once `upsert` returns, whatever kills the process
 next) and `index/` (each collection's two FAISS indexes, saved at `flush` with the write generation they cover).
-Opening loads the saved indexes when their generation is SQLite's, and otherwise rebuilds them from SQLite: a
-process killed between a write and a flush loses nothing, it only costs the rebuild.
+The generation is a random number drawn at every write, so two processes can never write the same one; opening
+loads a saved index only when its generation is SQLite's, its file has the size saved with it and it holds as
+many rows as SQLite, and otherwise rebuilds it from SQLite (the index is a cache): a process killed between a
+write and a flush, or a damaged index file, loses nothing, it only costs the rebuild. A damaged SQLite file is
+reported, never re-initialised or served.
 
 Each index is exact (a flat scan) while small and becomes IVF once it holds enough rows to train (at `flush`):
 nlist grows with the rows (sqrt(nprobe·n), at least the spec's), nprobe is the spec's. Writes update the in-memory
 index at once: the first search after an ingest is as fast as any other. One process per database (an advisory
-lock), like Milvus Lite; a second gets StoreLockedError with what to do.
+lock), like Milvus Lite; a second gets StoreLockedError with what to do. A process that may write takes the
+lock before its first decision (`claim`), creating the database if needed.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ import fcntl
 import functools
 import threading
 import json
+import logging
 import math
 import os
+import secrets
 import sqlite3
 from pathlib import Path
 
@@ -30,12 +36,15 @@ import numpy as np
 
 from ..tags import Action, Tag
 from .base import (
-    ActionHit, CollectionSpec, Hit, IndexConfig, Listing, Segment, SegmentHit, StoreError, StoreLockedError,
+    ActionHit, CollectionSpec, Hit, IndexConfig, IndexSaveError, Listing, Segment, SegmentHit, StoreError, StoreLockedError,
     VectorStore, VideoEntry, VideoFilter, segment_ids,
 )
 
 DATABASE_FILE = "vidsearch.sqlite3"
 LOCK_FILE = "vidsearch.lock"
+SQLITE_HEADER = b"SQLite format 3\x00"
+DAMAGED_SQLITE = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
+log = logging.getLogger("vidsearch.store")
 EMBEDDED_INDEX_TYPES = ("FLAT", "IVF_FLAT", "IVF_SQ8")  # the ones FAISS can remove rows from in place
 TRAIN_MIN_ROWS = 20_000  # below this a flat scan is both exact and about as fast as IVF
 MAX_LISTS = 4096
@@ -56,7 +65,22 @@ CREATE TABLE IF NOT EXISTS actions (collection TEXT NOT NULL, video_id INTEGER N
 
 
 def is_embedded_database(path: str) -> bool:
-    return os.path.isfile(os.path.join(path, DATABASE_FILE))
+    """A folder vidsearch made: its SQLite file, or its lock alone (a database being created right now)."""
+    return any(os.path.isfile(os.path.join(path, name)) for name in (DATABASE_FILE, LOCK_FILE))
+
+
+class DamagedDatabaseError(StoreError):
+    """The SQLite file, the library's source of truth, is not a database any more."""
+
+
+def damaged(location: str, what: str) -> DamagedDatabaseError:
+    return DamagedDatabaseError(
+        f"the database {location} is damaged ({what}): restore {DATABASE_FILE} from a backup, or index the videos "
+        f"again into a new --db")
+
+
+def new_generation() -> int:
+    return secrets.randbits(63)
 
 
 def where_sql(collection: str, where: VideoFilter | None) -> tuple[str, list]:
@@ -190,7 +214,12 @@ def _serialised(method):
     @functools.wraps(method)
     def call(self, *args, **kwargs):
         with self._lock:
-            return method(self, *args, **kwargs)
+            try:
+                return method(self, *args, **kwargs)
+            except sqlite3.DatabaseError as e:
+                if getattr(e, "sqlite_errorname", "") in DAMAGED_SQLITE:
+                    raise damaged(self.location, str(e)) from None
+                raise StoreError(f"the database {self.location} cannot be used: {e}") from None
 
     return call
 
@@ -210,19 +239,21 @@ class EmbeddedStore(VectorStore):
         self._spec: CollectionSpec | None = None
         self._videos: _Index | None = None
         self._segments: _Index | None = None
-        if self.folder.exists():
+        self._check_folder()
+        if is_embedded_database(str(self.folder)):
             self._open()
 
     # -- connection, lock, indexes -------------------------------------------------------------------------
-    def _open(self) -> sqlite3.Connection:
+    def _open(self, create: bool = False) -> sqlite3.Connection:
+        """Connects, holding the database's lock first. Only `create` (a process that may write) makes a missing
+        database; an existing SQLite file is checked before anything touches it: damage is reported, never
+        re-initialised."""
         if self._sql is not None:
             return self._sql
-        if self.folder.exists() and not self.folder.is_dir():
-            raise StoreError(f"{self.location} is a file, not a vidsearch database (a folder): choose another --db path")
-        if self.folder.is_dir() and any(self.folder.iterdir()) and not is_embedded_database(str(self.folder)):
-            raise StoreError(f"{self.location} is a folder that is not a vidsearch database: choose another --db path")
+        self._check_folder()
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            if create:
+                self.folder.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
             if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM) and self.folder.is_dir():
@@ -238,16 +269,61 @@ class EmbeddedStore(VectorStore):
                 f"(--db http://HOST:19530) to share one library between processes.") from None
         self._locked = True
         try:
+            self._check_database_file(create)
             sql = sqlite3.connect(self.folder / DATABASE_FILE, isolation_level=None, check_same_thread=False,
                                   timeout=60)  # two stores of one process: the second writer waits its turn
             sql.execute("PRAGMA journal_mode=WAL")
             sql.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable against a killed process
             sql.executescript(SCHEMA)
-        except sqlite3.Error as e:
+        except sqlite3.DatabaseError as e:
             self._unlock()
+            if getattr(e, "sqlite_errorname", "") in DAMAGED_SQLITE:
+                raise damaged(self.location, str(e)) from None
             raise StoreError(f"cannot open the database {self.location}: {e}") from None
+        except BaseException:
+            self._unlock()
+            raise
         self._sql = sql
+        self._remove_unfinished_saves()
         return sql
+
+    def _check_folder(self) -> None:
+        """Never opens (or writes into) something that is not a vidsearch database."""
+        if self.folder.exists() and not self.folder.is_dir():
+            raise StoreError(f"{self.location} is a file, not a vidsearch database (a folder): choose another --db path")
+        if self.folder.is_dir() and any(self.folder.iterdir()) and not is_embedded_database(str(self.folder)):
+            raise StoreError(f"{self.location} is a folder that is not a vidsearch database: choose another --db path")
+
+    def _check_database_file(self, create: bool) -> None:
+        """An existing SQLite file must start as one: SQLite would silently take an empty (truncated) file for
+        a new database and a reader would write a fresh schema over what was lost."""
+        file = self.folder / DATABASE_FILE
+        if not file.exists():
+            if any((self.folder / "index").glob("*.faiss")):  # it had a database: indexes of what is gone
+                raise damaged(self.location, f"{DATABASE_FILE} is missing")
+            if not create:
+                raise StoreError(f"no collection {self.collection!r} in {self.location}: index some videos first")
+            return
+        if not file.is_file():
+            raise damaged(self.location, f"{DATABASE_FILE} is not a file")
+        with open(file, "rb") as f:
+            header = f.read(len(SQLITE_HEADER))
+        if header != SQLITE_HEADER:
+            raise damaged(self.location, f"{DATABASE_FILE} is empty" if not header else
+                          f"{DATABASE_FILE} does not start as an SQLite file")
+
+    def _remove_unfinished_saves(self) -> None:
+        """Index saves a killed process left half-written (never read: a save is renamed into place whole)."""
+        for leftover in (self.folder / "index").glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+    def claim(self) -> None:
+        """Holds the database's lock from now on, creating the database if needed: a process that may write
+        calls this before deciding anything from what is stored (two first `index` runs at once must not both
+        see an empty library)."""
+        with self._lock:
+            self._open(create=True)
 
     @property
     def sql(self) -> sqlite3.Connection:
@@ -266,15 +342,12 @@ class EmbeddedStore(VectorStore):
         return self.folder / "index" / f"{self.collection}.{part}.faiss"
 
     def _indexes(self) -> tuple[_Index, _Index]:
-        """The collection's two indexes: loaded when saved at this generation, else rebuilt from SQLite."""
+        """The collection's two indexes: the saved ones where they provably match SQLite, else rebuilt from it."""
         if self._videos is None:
             spec = self.spec()
             built = []
             for part in ("videos", "segments"):  # each index file is named after its table
-                file = self._index_file(part)
-                index = None
-                if self._saved_generation(part) == self._generation():
-                    index = _Index.load(file, spec.dim, spec.index)
+                index = self._load_saved(part, spec)
                 if index is None:
                     index = _Index(spec.dim, spec.index)
                     ids, vectors = self._all_vectors(part, spec.dim)
@@ -282,22 +355,50 @@ class EmbeddedStore(VectorStore):
                         index.train(ids, vectors)
                     else:
                         index.add(ids, vectors)
+                    if len(ids):  # saved at once: the next process (a search) loads it instead of rebuilding
+                        try:
+                            self._save(part, index, self._generation())
+                        except IndexSaveError as e:
+                            log.warning("%s", e)
                 built.append(index)
             self._videos, self._segments = built
         return self._videos, self._segments
 
-    def _saved_generation(self, part: str) -> int | None:
-        """The write generation the saved index of this part covers (None: not saved, or unreadable)."""
-        file = self._index_file(part)
+    def _load_saved(self, part: str, spec: CollectionSpec) -> _Index | None:
+        """The saved index of `part` when it was saved at SQLite's generation, its file is whole (the size saved
+        with it) and it holds SQLite's rows; None when there is none to trust. A damaged one is said once (it
+        is rebuilt, and the next flush saves it again)."""
+        file, saved = self._index_file(part), self._saved(part)
+        if saved is None or saved.get("generation") != self._generation() or "bytes" not in saved:
+            return None  # not saved since the last write (or by a vidsearch before 0.5.1): rebuilt quietly
         try:
-            return int(json.loads(file.with_suffix(".json").read_text())["generation"]) if file.exists() else None
-        except (OSError, ValueError, KeyError, TypeError):
+            if not file.is_file() or file.stat().st_size != saved.get("bytes"):
+                raise ValueError("its file is missing or not the size it was saved with")
+            index = _Index.load(file, spec.dim, spec.index)
+            rows = self._count(part)
+            if index.index.ntotal != rows or index.index.d != spec.dim:
+                raise ValueError(f"it holds {index.index.ntotal} rows, the database {rows}")
+        except (OSError, RuntimeError, ValueError) as e:
+            log.warning("the saved %s index of %s was damaged (%s): rebuilt from the database",
+                        part, self.location, " ".join(str(e).split())[:200])
             return None
+        return index
+
+    def _saved(self, part: str) -> dict | None:
+        """What was recorded when the index of this part was saved (None: not saved, or unreadable)."""
+        try:
+            saved = json.loads(self._index_file(part).with_suffix(".json").read_text())
+            return saved if isinstance(saved, dict) else None
+        except (OSError, ValueError):
+            return None
+
+    def _count(self, table: str) -> int:
+        return self.sql.execute(f"SELECT count(*) FROM {table} WHERE collection = ?", (self.collection,)).fetchone()[0]
 
     def _all_vectors(self, table: str, dim: int) -> tuple[np.ndarray, np.ndarray]:
         """Every (id, vector) of the collection's table, read straight into preallocated arrays (a million
         1024-d rows are 4 GB: never held twice)."""
-        count = self.sql.execute(f"SELECT count(*) FROM {table} WHERE collection = ?", (self.collection,)).fetchone()[0]
+        count = self._count(table)
         ids, vectors = np.empty(count, np.int64), np.empty((count, dim), np.float32)
         cursor = self.sql.execute(f"SELECT id, vector FROM {table} WHERE collection = ?", (self.collection,))
         for n, (row_id, blob) in enumerate(cursor):
@@ -313,8 +414,16 @@ class EmbeddedStore(VectorStore):
 
     @_serialised
     def create(self, spec: CollectionSpec) -> None:
+        """Makes the collection; one that exists already (made by another process since this one looked) is
+        never replaced: its videos would stay in SQLite under a spec they were not made with."""
         self.check_index(spec.index)
-        self.sql.execute("INSERT OR REPLACE INTO collections VALUES (?, ?, 0)", (self.collection, json.dumps(spec.to_json())))
+        self._open(create=True)
+        with self._transaction():
+            if self.sql.execute("SELECT 1 FROM collections WHERE name = ?", (self.collection,)).fetchone():
+                raise StoreError(f"collection {self.collection!r} in {self.location} was created by another process "
+                                 f"meanwhile: run the command again")
+            self.sql.execute("INSERT INTO collections VALUES (?, ?, ?)",
+                             (self.collection, json.dumps(spec.to_json()), new_generation()))
         self._spec = spec
         self._videos, self._segments = _Index(spec.dim, spec.index), _Index(spec.dim, spec.index)
 
@@ -414,7 +523,7 @@ class EmbeddedStore(VectorStore):
         self.sql.execute("COMMIT")
 
     def _bump(self) -> None:
-        self.sql.execute("UPDATE collections SET generation = generation + 1 WHERE name = ?", (self.collection,))
+        self.sql.execute("UPDATE collections SET generation = ? WHERE name = ?", (new_generation(), self.collection))
 
     @_serialised
     def delete(self, ids: list[int]) -> int:
@@ -433,21 +542,35 @@ class EmbeddedStore(VectorStore):
 
     @_serialised
     def flush(self) -> None:
-        """Trains what has grown enough for IVF, and saves the indexes with the generation they cover."""
+        """Trains what has grown enough for IVF, and saves the indexes with the generation they cover (IndexSaveError
+        names the file when a save fails: what SQLite holds is committed all the same)."""
         if not self.exists():
             return
         generation = self._generation()
         for part, index in zip(("videos", "segments"), self._indexes()):
             if index.wants_training():
                 index.train(*self._all_vectors(part, self.spec().dim))
-            elif self._saved_generation(part) == generation:
+            elif (self._saved(part) or {}).get("generation") == generation:
                 continue  # saved as it is (a search-only session, or a second flush): not rewritten
-            file = self._index_file(part)
+            self._save(part, index, generation)
+
+    def _save(self, part: str, index: _Index, generation: int) -> None:
+        file = self._index_file(part)
+        temporary = file.with_name(f".{file.name}.tmp")
+        try:
             file.parent.mkdir(exist_ok=True)
-            temporary = file.with_name(f".{file.name}.tmp")
             faiss.write_index(index.index, str(temporary))
             temporary.replace(file)
-            file.with_suffix(".json").write_text(json.dumps({"generation": generation, "rows": index.index.ntotal}))
+            file.with_suffix(".json").write_text(json.dumps(
+                {"generation": generation, "rows": index.index.ntotal, "bytes": file.stat().st_size}))
+        except (OSError, RuntimeError) as e:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+            cause = e.strerror if isinstance(e, OSError) and e.strerror else " ".join(str(e).split())[:200]
+            fix = f"remove the folder {file}" if file.is_dir() else f"make {file.parent} writable"
+            raise IndexSaveError(
+                f"the videos are stored, but their search index could not be saved to {file} ({cause}); it is "
+                f"rebuilt from the database on the next start: {fix}", str(file)) from None
 
     # -- reads -----------------------------------------------------------------------------------------------
     def _admitted(self, where: VideoFilter | None, segments: bool = False) -> np.ndarray | None:
