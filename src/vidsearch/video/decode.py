@@ -219,6 +219,14 @@ class Probe:
         return 1 / self.frame_step
 
 
+def _frame_step(times: list[float], stream) -> float:
+    """How long a frame lasts: the usual interval between timestamps (the container's average rate counts
+    a gap in the timestamps as frames), else the declared rate."""
+    steps = np.diff(times)
+    steps = steps[steps > 0]
+    return float(np.median(steps)) if len(steps) else 1 / float(stream.average_rate or 25)
+
+
 def probe(path: Path, container, stream, options: DecodeOptions) -> Probe:
     """Guardrails and the demux pass; raises VideoDecodeError for a video that must not be decoded."""
     width, height = stream.codec_context.width, stream.codec_context.height
@@ -232,7 +240,7 @@ def probe(path: Path, container, stream, options: DecodeOptions) -> Probe:
     packets = _packet_times(container, stream)
     if not packets.times:
         raise VideoDecodeError(path, "no_frames", "no video packets")
-    found = Probe(width, height, declared, packets, 1 / float(stream.average_rate or 25))
+    found = Probe(width, height, declared, packets, _frame_step(packets.times, stream))
     coverage = found.span / declared if declared > 0 else 1.0
     if coverage < options.min_truncated_fraction:
         raise VideoDecodeError(path, "truncated", f"only {found.span:.2f} s of {declared:.2f} s present")

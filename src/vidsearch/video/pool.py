@@ -1,8 +1,9 @@
 """Decodes videos into windows in worker processes, with a per-file timeout and bounded memory.
 
 Each worker has its own inbox of at most `prefetch` files, so the pool always knows which file a worker is
-on: a worker that makes no progress for the timeout is killed, its file reported as a `timeout` failure, and
-a fresh worker takes its place. Windows stream back in small parts as they are cut, and a worker may have at
+on: a worker that has spent the timeout on one file (the whole file, not one part of it; time it waits for the
+parent to take its windows does not count) is killed, its file reported as a `timeout` failure, and a fresh
+worker takes its place. Windows stream back in small parts as they are cut, and a worker may have at
 most CREDITS parts not yet taken by the parent: memory stays flat however long a video or large a library.
 
 Workers are `spawn`ed (never `fork`: the parent holds gRPC threads) as direct children, and each watches its
@@ -94,13 +95,15 @@ class DecodePool:
         inbox, credits = self._ctx.Queue(), self._ctx.Semaphore(CREDITS)
         process = self._ctx.Process(target=_worker, args=(worker_id, inbox, outbox, credits, self.options), daemon=True)
         process.start()
-        return {"process": process, "inbox": inbox, "credits": credits, "tasks": deque(), "started": None}
+        return {"process": process, "inbox": inbox, "credits": credits, "tasks": deque(), "started": None,
+                "waited": 0.0}
 
     def run(self, tasks: Iterable[tuple[Any, Path]]) -> Iterator[Decoded]:
         """Yields the parts of every task (a video's parts in order, videos interleaved), each video ending
         with a final part."""
         outbox = self._ctx.Queue()
         pool = {i: self._start(i, outbox) for i in range(self.workers)}
+        self._consumer = 0.0  # seconds spent by the caller with a part: workers may wait for it meanwhile
         pending = iter(tasks)
         exhausted = False
         try:
@@ -109,25 +112,24 @@ class DecodePool:
                     exhausted = self._feed(pool, pending)
                 if exhausted and not any(w["tasks"] for w in pool.values()):
                     return
+                yield from self._reap_stuck(pool, outbox)  # also between steady parts: the timeout is per file
                 try:
                     kind, worker_id, key, payload = outbox.get(timeout=min(0.5, self.timeout / 4))
                 except queue.Empty:
-                    yield from self._reap_stuck(pool, outbox)
                     continue
                 worker = pool[worker_id]
                 if not worker["tasks"] or worker["tasks"][0][0] != key:
                     continue  # a message from a worker that was replaced
                 if kind == "start":
-                    worker["started"] = payload
+                    worker["started"], worker["waited"] = payload, self._consumer
                     continue
                 worker["credits"].release()
-                if kind == "part":
-                    worker["started"] = time.monotonic()  # progress: the timeout counts from here
-                    yield payload
-                    continue
-                worker["tasks"].popleft()
-                worker["started"] = None
+                if kind != "part":
+                    worker["tasks"].popleft()
+                    worker["started"] = None
+                handed = time.monotonic()
                 yield payload
+                self._consumer += time.monotonic() - handed
         finally:
             for worker in pool.values():
                 worker["inbox"].put(None)
@@ -151,14 +153,15 @@ class DecodePool:
         now = time.monotonic()
         for worker_id, worker in list(pool.items()):
             dead = not worker["process"].is_alive()
-            stuck = worker["started"] is not None and now - worker["started"] > self.timeout
+            busy = now - worker["started"] - (self._consumer - worker["waited"]) if worker["started"] else 0.0
+            stuck = busy > self.timeout
             if not (dead or stuck) or not worker["tasks"]:
                 continue
             key, path = worker["tasks"].popleft()
             worker["process"].kill()
             worker["process"].join()
             reason = "timeout" if stuck else "crashed"
-            cause = f"no progress for over {self.timeout:g} s" if stuck else f"decoder exited ({worker['process'].exitcode})"
+            cause = f"took over {self.timeout:g} s to decode" if stuck else f"decoder exited ({worker['process'].exitcode})"
             yield Decoded(key, Path(path), error=VideoDecodeError(path, reason, cause))
             requeue = list(worker["tasks"])
             pool[worker_id] = self._start(worker_id, outbox)

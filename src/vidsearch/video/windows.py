@@ -5,6 +5,10 @@ memory. Frames are chosen from packet timestamps (the frame nearest each samplin
 `decode_clip`. When the stride leaves a gap of several seconds between windows and a keyframe lies in it,
 the decoder seeks over the gap instead of decoding it. A video shorter than one window is one window of W
 frames spread over the whole video: exactly `decode_clip`, the tutorial's one vector per video.
+
+Windows follow the frames the file holds: a window any of whose instants lies in a gap of the timestamps (no
+frame near it) is not cut, so a few seconds of frames with a one-hour gap cost a few seconds' windows, not an
+hour of copies of one frame. A video with no window outside its gaps is one window over the whole video.
 """
 
 from __future__ import annotations
@@ -23,6 +27,22 @@ from .errors import VideoDecodeError
 from .transform import to_model_frame
 
 SEEK_GAP_SECONDS = 3.0  # a gap shorter than this is cheaper to decode through than to seek over
+MIN_GAP_SECONDS = 2.0  # timestamps further apart than this (and than GAP_FRAME_STEPS frames) leave a gap
+GAP_FRAME_STEPS = 10
+
+
+def covered_windows(times: list[float], start: float, rate: float, w: int, step: int, count: int) -> list[int]:
+    """The windows (0..count-1, window k starting at instant k·step) whose every instant has a frame near it:
+    within half the gap threshold of a packet timestamp. A still-frame video (a slideshow) has its frames far
+    apart everywhere: the threshold grows with its usual frame interval."""
+    stamps = np.asarray(times, np.float64)
+    usual = float(np.median(np.diff(stamps))) if len(stamps) > 1 else 0.0
+    reach = max(MIN_GAP_SECONDS, GAP_FRAME_STEPS * usual) / 2
+    instants = start + np.arange((count - 1) * step + w) / rate
+    at = np.clip(np.searchsorted(stamps, instants), 1, max(len(stamps) - 1, 1))
+    nearest = np.minimum(np.abs(stamps[at - 1] - instants), np.abs(stamps[np.minimum(at, len(stamps) - 1)] - instants))
+    near = np.concatenate([[0], np.cumsum(nearest <= reach)])  # prefix sums: a window's covered instants at once
+    return [k for k in range(count) if near[k * step + w] - near[k * step] == w]
 
 
 @dataclass
@@ -61,25 +81,30 @@ class WindowReader:
         try:
             found = probe(self.path, container, stream, options)
             self.info = VideoInfo(found.span, found.fps, found.width, found.height)
-            if not options.segmented or found.span < options.window_seconds:
+            starts = self._window_starts(found) if options.segmented and found.span >= options.window_seconds else []
+            if not starts:
                 clip = clip_from(self.path, container, stream, found, options)  # opened and probed once
                 self.info.truncated, self.info.windows = clip.truncated, 1
                 yield Window(0.0, max(clip.duration + found.frame_step, found.frame_step), clip.frames)
                 return
-            yield from self._stream(container, stream, found)
+            yield from self._stream(container, stream, found, starts)
         except av.FFmpegError as e:
             raise VideoDecodeError(self.path, "not_video", str(e)) from e
         finally:
             container.close()
 
-    def _stream(self, container, stream, found: Probe) -> Iterator[Window]:
-        options, info = self.options, self.info
-        w, step, rate = options.num_frames, options.stride_frames, options.window_fps
+    def _window_starts(self, found: Probe) -> list[int]:
+        """The first sampling instant of each window to cut: every stride inside the video, but none in a gap."""
+        w, step, rate = self.options.num_frames, self.options.stride_frames, self.options.window_fps
         samples = int(np.ceil(found.span * rate - 1e-6))  # sampling instants n / rate < span: inside the video
-        count = (samples - w) // step + 1
-        if count < 1:  # rounding at the edge: one window of the first W instants
-            samples, count = w, 1
-        needed = sorted({n for k in range(count) for n in range(k * step, k * step + w)})
+        count = max((samples - w) // step + 1, 1)  # rounding at the edge: one window of the first W instants
+        return [k * step for k in covered_windows(found.packets.times, found.start, rate, w, step, count)]
+
+    def _stream(self, container, stream, found: Probe, starts: list[int]) -> Iterator[Window]:
+        options, info = self.options, self.info
+        w, rate = options.num_frames, options.window_fps
+        count, first_of = len(starts), set(starts)
+        needed = sorted({n for first in starts for n in range(first, first + w)})
         buffer: deque[tuple[int, np.ndarray]] = deque(maxlen=w)
         window = 0
         decoded_until = found.start
@@ -91,10 +116,10 @@ class WindowReader:
             nonlocal cursor, window
             buffer.append((needed[cursor], to_model_frame(frame, options.short_side, options.size)))
             cursor += 1
-            if buffer[0][0] != window * step or len(buffer) < w:
+            first = buffer[0][0]
+            if len(buffer) < w or first not in first_of or buffer[-1][0] != first + w - 1:
                 return None
             window += 1
-            first = buffer[0][0]
             return Window(first / rate, (first + w) / rate, np.stack([f for _, f in buffer]))
 
         container.seek(0)  # back from the demux pass
