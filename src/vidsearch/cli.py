@@ -14,7 +14,7 @@ from .config import DB_ENV, ReduceConfig, Settings, default_db
 from .model import WeightsNotFoundError
 from .model.features import DEFAULT_FEATURE, Feature
 from .progress import IndexProgress
-from .sources import SourceError
+from .sources import SourceError, parse_id
 from .store import INDEX_TYPES, MAX_K, IndexConfig, StoreError, VideoFilter, check_collection_name
 from .ingest import StrictModeError
 from .duplicates import BATCH_VIDEOS, DEFAULT_MIN_OVERLAP, MAX_RATIO, PROPOSAL_RATIO
@@ -69,9 +69,18 @@ def _index_type(text: str) -> str:
     return text.upper()
 
 
+def _user_path(text: str) -> str:
+    """Every path option and argument: `~` and `~user` expanded here, once (an unknown user is a usage error)."""
+    try:
+        return str(Path(text).expanduser()) if text.startswith("~") else text
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(f"{text!r}: no such user's home folder") from None
+
+
 def _writable_file(text: str) -> str:
-    """--report: checked before the run, so a typo in the folder costs nothing."""
-    folder = Path(text).expanduser().resolve().parent
+    """--report, --html: checked before the run, so a typo in the folder costs nothing."""
+    text = _user_path(text)
+    folder = Path(text).resolve().parent
     if Path(text).is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
         raise argparse.ArgumentTypeError(f"cannot write {text}: {'it is a folder' if Path(text).is_dir() else 'no such writable folder ' + str(folder)}")
     return text
@@ -232,7 +241,7 @@ def cmd_info(args) -> int:
 
 
 def cmd_remove(args) -> int:
-    targets = [int(t) if t.isdigit() else t for t in args.targets]
+    targets = [_target(t) for t in args.targets]
     with _engine(args) as engine:
         removed = engine.remove(targets)
     if args.json:
@@ -240,6 +249,16 @@ def cmd_remove(args) -> int:
     else:
         print(f"removed {removed} of {len(targets)}")
     return EXIT_OK if removed == len(targets) else EXIT_PARTIAL
+
+
+def _target(text: str) -> int | str:
+    """`remove` takes ids (ASCII digits) and paths: a number out of the id range is refused, never a path."""
+    if text.strip().isdigit() or text.strip().isdecimal():
+        try:
+            return parse_id(text.strip())
+        except ValueError as e:
+            raise ValueError(f"remove: {e}") from None
+    return text
 
 
 def cmd_migrate(args) -> int:
@@ -422,7 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("index", parents=[common], help="add the videos of a CSV (id,path,label) or a folder")
-    p.add_argument("source")
+    p.add_argument("source", type=_user_path)
     p.add_argument("--frames", type=_bounded(int, 1, MAX_FRAMES, "frame count"),
                    help=f"frames per window (one vector) for a new collection (default {DecodeOptions.num_frames})")
     p.add_argument("--window-fps", type=_bounded(float, 0.25, 60, "frame rate"),
@@ -459,7 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("search", parents=[common], help="the most similar videos to VIDEO")
-    p.add_argument("video")
+    p.add_argument("video", type=_user_path)
     p.add_argument("-k", type=_bounded(int, 1, MAX_K, "k"), default=10, help="how many results (default 10)")
     p.add_argument("--per-video", type=_bounded(int, 1, MAX_PER_VIDEO, "count"), default=3,
                    help="matched intervals shown per video (default 3)")
@@ -500,7 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("eval", parents=[common], help="score the collection on labelled queries (test/<label>/*)")
-    p.add_argument("queries", help="a folder of test/<label>/ videos or a glob")
+    p.add_argument("queries", type=_user_path, help="a folder of test/<label>/ videos or a glob")
     p.add_argument("-k", type=_bounded(int, 1, MAX_K, "k"), default=10)
     p.set_defaults(func=cmd_eval)
 
@@ -508,21 +527,21 @@ def build_parser() -> argparse.ArgumentParser:
     dataset_sub = p.add_subparsers(dest="dataset_command", required=True)
     p = dataset_sub.add_parser("build", help="synthetic | real | dev | copies | long")
     p.add_argument("name", choices=["synthetic", "real", "dev", "copies", "long"])
-    p.add_argument("out")
+    p.add_argument("out", type=_user_path)
     p.add_argument("--per-class", type=_bounded(int, 1, 1000, "count"), default=10, help="synthetic: library clips per class")
     p.add_argument("--queries", type=_bounded(int, 1, 1000, "count"), default=1, help="synthetic: query clips per class")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_dataset)
 
     p = sub.add_parser("bench", help="compare configurations on a dataset, with 95 %% intervals")
-    p.add_argument("dataset", help="a folder made by `vidsearch dataset build`")
+    p.add_argument("dataset", type=_user_path, help="a folder made by `vidsearch dataset build`")
     p.add_argument("--suite", choices=["reduction", "defaults", "candidates", "features"], default="reduction",
                    help="reduction: dimensions, reductions, frame counts, centring (default); defaults: the "
                         "previous defaults against today's, other I3D features, centring, mirroring, query expansion, "
                         "class scores, database-side augmentation and frame count; candidates: the previous defaults "
                         "against today's (for the held-out sets); features: every I3D block alone as the vector")
     p.add_argument("-k", type=_bounded(int, 1, MAX_K, "k"), default=10)
-    p.add_argument("--out", help="where bench.md/.json/.png go (default DATASET/bench)")
+    p.add_argument("--out", type=_user_path, help="where bench.md/.json/.png go (default DATASET/bench)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("serve", parents=[common], help="web page and HTTP API")
@@ -531,14 +550,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--api-token", help="token the write endpoints require (or $VIDSEARCH_API_TOKEN)")
     p.add_argument("--max-upload-mb", type=_bounded(int, 1, 1 << 20, "size"), default=200,
                    help="largest upload accepted, MiB (default 200)")
-    p.add_argument("--data-dir", default="vidsearch-server", help="uploaded videos and preview cache")
+    p.add_argument("--data-dir", type=_user_path, default="vidsearch-server", help="uploaded videos and preview cache")
     p.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
                    help="a further host name requests may be addressed to (repeatable), e.g. the public name a "
                         "reverse proxy forwards; any other Host header is refused (DNS rebinding)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", parents=[common], help="build a small library, index it, search it")
-    p.add_argument("--data", default="demo-data", help="where the demo library is built (default ./demo-data)")
+    p.add_argument("--data", type=_user_path, default="demo-data", help="where the demo library is built (default ./demo-data)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("migrate", parents=[common],

@@ -26,7 +26,7 @@ from typing import Callable
 from .intervals import Interval, bootstrap
 from .model import TimedEmbedding
 from .progress import progress
-from .store import check_k
+from .store import StoreError, check_k
 from .sources import VIDEO_EXTENSIONS
 from .video import VideoDecodeError
 
@@ -214,6 +214,8 @@ def evaluate(engine, queries: list[Path], k: int = 10,
     check_k(k)
     embed = embed or engine.embed
     truth_by_label = engine.labels()
+    if not truth_by_label:
+        raise StoreError(f"the collection in {engine.location} is empty: index some videos before evaluating")
     excerpts = read_truth(queries)
     report = EvalReport(k)
     start = time.perf_counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,8 @@ VIDEO_EXTENSIONS = {
 }
 MAX_ID = 2**63 - 1  # Milvus INT64
 JSON_SAFE_ID = 2**53 - 1  # the largest integer JavaScript (the web page, most JSON readers) keeps exact
+ID_TEXT = re.compile(r"[0-9]{1,19}")  # ASCII digits only: int() would also take "1_000", "٣" and " 7 "
+NOT_UTF8 = "its name is not valid UTF-8 (rename it)"
 
 
 class SourceError(ValueError):
@@ -25,33 +28,59 @@ class SourceItem:
     path: Path
     label: str
     problem: str = ""  # why this row cannot be used (a CSV row without a path): reported, never opened
+    problem_reason: str = "missing"  # its VideoDecodeError reason: missing (no path), bad_name (not UTF-8)
 
 
 def stable_id(key: str) -> int:
     """A non-negative 53-bit id from a string: the same file gets the same id on every run and machine, and
-    JSON readers in any language get it exactly (1 M videos collide with probability ~6e-5)."""
-    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big") & JSON_SAFE_ID
+    JSON readers in any language get it exactly (1 M videos collide with probability ~6e-5). A file name
+    that is not UTF-8 hashes its own bytes."""
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogateescape"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") & JSON_SAFE_ID
+
+
+def parse_id(text: str) -> int:
+    """A video id as typed (CLI, CSV): ASCII digits within 0..2^63-1; ValueError, saying so, otherwise."""
+    if not ID_TEXT.fullmatch(text) or int(text) > MAX_ID:
+        raise ValueError(f"{shown(text)[:40]!r} is not a video id (an integer from 0 to 2^63-1)")
+    return int(text)
+
+
+def is_utf8(text: str) -> bool:
+    """False for a name the file system gave with bytes that are not UTF-8 (Python keeps them as surrogates)."""
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def shown(path: str | Path) -> str:
+    """A path or name as it can be printed, logged and sent as JSON: bytes that are not UTF-8 as \\xNN."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def read_csv(csv_path: Path) -> list[SourceItem]:
-    """Rows `id,path,label`; paths relative to the CSV's folder, like the tutorial's reverse_video_search.csv."""
-    with open(csv_path, newline="", encoding="utf-8-sig") as f:
+    """Rows `id,path,label`; paths relative to the CSV's folder, like the tutorial's reverse_video_search.csv.
+    A row that is not UTF-8 (a Latin-1 export) is that row's failure, not the whole file's."""
+    with open(csv_path, newline="", encoding="utf-8-sig", errors="surrogateescape") as f:
         reader = csv.DictReader(f)
         missing = {"id", "path", "label"} - set(reader.fieldnames or [])
         if missing:
-            raise SourceError(f"{csv_path}: header must have id,path,label (missing {', '.join(sorted(missing))})")
+            raise SourceError(f"{shown(csv_path)}: header must have id,path,label (missing {', '.join(sorted(missing))})")
         items = []
         for line, row in enumerate(reader, start=2):
             try:
-                item_id = int(row["id"])
-            except (TypeError, ValueError):
-                raise SourceError(f"{csv_path}:{line}: id {row['id']!r} is not an integer") from None
-            if not 0 <= item_id <= MAX_ID:
-                raise SourceError(f"{csv_path}:{line}: id {item_id} is outside 0..2^63-1")
-            text = (row["path"] or "").strip()
+                item_id = parse_id((row["id"] or "").strip())
+            except ValueError as e:
+                raise SourceError(f"{shown(csv_path)}:{line}: id {e}") from None
+            text, label = (row["path"] or "").strip(), row["label"] or ""
             path = Path(text)
-            items.append(SourceItem(item_id, path if path.is_absolute() else csv_path.parent / path, row["label"] or "",
-                                    "" if text else f"{csv_path.name} line {line} has no path"))
+            problem, reason = ("", "missing") if text else (f"{csv_path.name} line {line} has no path", "missing")
+            if not is_utf8(text + label):
+                problem, reason = f"{shown(csv_path.name)} line {line} is not valid UTF-8 (save the CSV as UTF-8)", "bad_name"
+            items.append(SourceItem(item_id, path if path.is_absolute() else csv_path.parent / path, label, problem,
+                                    reason))
         return items
 
 
@@ -61,7 +90,7 @@ def read_folder(folder: Path) -> list[SourceItem]:
     for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS and not p.is_dir()):
         relative = path.relative_to(folder).as_posix()
         label = path.parent.name if path.parent != folder else ""
-        items.append(SourceItem(stable_id(relative), path, label))
+        items.append(SourceItem(stable_id(relative), path, label, *(() if is_utf8(relative) else (NOT_UTF8, "bad_name"))))
     return items
 
 
@@ -72,8 +101,9 @@ def read_source(source: str | Path) -> list[SourceItem]:
     if source.is_file() and source.suffix.lower() == ".csv":
         return read_csv(source)
     if source.is_file() and source.suffix.lower() in VIDEO_EXTENSIONS:
-        return [SourceItem(stable_id(source.resolve().as_posix()), source, source.parent.name)]
-    raise SourceError(f"{source}: not a folder, a .csv file or a video file")
+        key = source.resolve().as_posix()
+        return [SourceItem(stable_id(key), source, source.parent.name, *(() if is_utf8(key) else (NOT_UTF8, "bad_name")))]
+    raise SourceError(f"{shown(source)}: not a folder, a .csv file or a video file")
 
 
 def fingerprint(path: Path, chunk: int = 1 << 16) -> str:

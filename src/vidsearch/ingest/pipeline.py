@@ -59,7 +59,7 @@ def plan(collection: Collection, items: list[SourceItem], report: IndexReport, f
             continue
         seen.add(item.id)
         if item.problem:
-            fail(failure_of(item.path, "open", VideoDecodeError(item.path, "missing", item.problem)))
+            fail(failure_of(item.path, "open", VideoDecodeError(item.path, item.problem_reason, item.problem)))
             continue
         if item.path.exists() and not item.path.is_file():  # a directory, a FIFO, a device: never opened
             kind = "is a directory" if item.path.is_dir() else "not a regular file"

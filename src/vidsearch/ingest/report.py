@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..sources import shown
+
 
 @dataclass
 class Failure:
@@ -20,7 +22,8 @@ class Failure:
 
 
 def failure_of(path: Path | str, stage: str, error: BaseException) -> Failure:
-    return Failure(str(path), stage, type(error).__name__, str(error), getattr(error, "reason", ""))
+    """A failure as it can be printed and sent as JSON (a file name that is not UTF-8 shown as \\xNN)."""
+    return Failure(shown(path), stage, type(error).__name__, shown(error), getattr(error, "reason", ""))
 
 
 class StrictModeError(RuntimeError):

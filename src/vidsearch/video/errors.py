@@ -9,7 +9,7 @@ class VideoDecodeError(Exception):
     """A video could not be turned into frames.
 
     `reason` is a short stable keyword (missing, empty, not_video, no_video_stream, no_frames, truncated,
-    too_large, too_long, timeout) that reports and tests can rely on; `cause` is the underlying error text.
+    too_large, too_long, timeout, bad_name) that reports and tests can rely on; `cause` is the underlying error text.
     """
 
     def __init__(self, path: str | Path, reason: str, cause: str = ""):
