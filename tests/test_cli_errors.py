@@ -182,3 +182,52 @@ def test_serve_beyond_loopback_protects_writes_with_a_generated_token(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_messages_name_the_option_and_the_file(capsys, tmp_path):
+    rc, _, err = run_main(capsys, "--db", str(tmp_path / "a.db"), "migrate", "--to", f"{tmp_path}/m1.db/")
+    assert rc == 1 and one_line_error(err) and "--to" in err and "--db" not in err
+    rc, _, err = run_main(capsys, "index", "x", "--report", "~no_such_user_here/r.json")
+    assert rc == 2 and one_line_error(err) and "no such user" in err
+
+
+def test_eval_on_an_empty_collection_fails(capsys, tmp_path):
+    from tests.fakes import FakeEmbedder
+    from vidsearch import Settings, VideoSearch
+
+    db = tmp_path / "lib.db"
+    clip = make_video(tmp_path / "lib" / "a" / "one.mp4", motion="pulse", seed=1, width=96, height=64, seconds=0.5)
+    with VideoSearch(settings=Settings(db=str(db)), embedder=FakeEmbedder()) as engine:
+        engine.settings.ingest.workers = 0
+        engine.index(tmp_path / "lib")
+        engine.remove([clip])
+    queries = tmp_path / "test" / "a"
+    queries.mkdir(parents=True)
+    shutil.copy(clip, queries / "q.mp4")
+    rc, _, err = run_main(capsys, "--db", str(db), "eval", str(tmp_path / "test"))
+    assert rc == 1 and one_line_error(err) and "empty" in err
+
+
+def test_odd_file_names_are_one_failure_each_and_the_run_goes_on(tmp_path):
+    from tests.fakes import FakeEmbedder
+    from vidsearch import Settings, VideoSearch
+
+    library = tmp_path / "lib"
+    good = make_video(library / "a" / "one.mp4", motion="pulse", seed=1, width=96, height=64, seconds=0.5)
+    shutil.copy(good, os.fsdecode(bytes(library / "a") + b"/bad\xff\xfe.mp4"))
+    shutil.copy(good, library / "a" / "two\nlines.mp4")
+    linked = tmp_path / "elsewhere"
+    make_video(linked / "three.mp4", motion="orbit_cw", seed=3, width=96, height=64, seconds=0.5)
+    (library / "linked").symlink_to(linked, target_is_directory=True)
+    (linked / "loop").symlink_to(library, target_is_directory=True)  # a cycle ends
+    (tmp_path / "latin1.csv").write_bytes(b"id,path,label\n1,lib/a/one.mp4,caf\xe9\n2,lib/a/one.mp4,x\n")
+    with VideoSearch(settings=Settings(db=str(tmp_path / "lib.db")), embedder=FakeEmbedder()) as engine:
+        engine.settings.ingest.workers = 0
+        report = engine.index(library)
+        assert report.indexed == 3 and [f.reason for f in report.failed] == ["bad_name"]  # the link followed
+        assert "\\xff\\xfe" in report.failed[0].path
+        assert [f.reason for f in engine.index(tmp_path / "latin1.csv").failed] == ["bad_name"]
+    from vidsearch.cli import _printable  # what every table row and error goes through
+
+    assert _printable("two\nlines.mp4") == "two\\nlines.mp4"
+    assert _printable(os.fsdecode(b"bad\xff.mp4")) == "bad\\xff.mp4"

@@ -14,7 +14,7 @@ from .config import DB_ENV, ReduceConfig, Settings, default_db
 from .model import WeightsNotFoundError
 from .model.features import DEFAULT_FEATURE, Feature
 from .progress import IndexProgress
-from .sources import SourceError, parse_id
+from .sources import SourceError, parse_id, shown
 from .store import INDEX_TYPES, MAX_K, IndexConfig, StoreError, VideoFilter, check_collection_name
 from .ingest import StrictModeError
 from .duplicates import BATCH_VIDEOS, DEFAULT_MIN_OVERLAP, MAX_RATIO, PROPOSAL_RATIO
@@ -26,11 +26,17 @@ from .version import __version__
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
 
+def _printable(text: object) -> str:
+    """Text as one printable line: control characters (a newline in a file name) and bytes that are not UTF-8
+    escaped, so a table row or an error stays one line."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in shown(text))
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, with a usage error in one line (exit 2) instead of the whole usage block."""
 
     def error(self, message: str):
-        message = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in message)
+        message = _printable(message)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -67,6 +73,14 @@ def _index_type(text: str) -> str:
     if text.upper() not in INDEX_TYPES:
         raise argparse.ArgumentTypeError(f"{text!r}: choose one of {', '.join(INDEX_TYPES)}")
     return text.upper()
+
+
+def _write(path: str, text: str) -> None:
+    """Writes a file the user named; a failure (a full disk, /dev/full) names it."""
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, path) from None
 
 
 def _user_path(text: str) -> str:
@@ -139,7 +153,7 @@ def cmd_index(args) -> int:
             bar.close()
         if args.report:
             try:
-                Path(args.report).write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
+                _write(args.report, json.dumps(report.to_json(), indent=2) + "\n")
             except OSError as e:
                 report.problems.append(f"the report could not be written to {args.report} ({e.strerror or e})")
         if args.json:
@@ -150,7 +164,7 @@ def cmd_index(args) -> int:
                   f"{engine.location} [{engine.collection.name}]"
                   + (f"; pruned {report.removed} whose files are gone" if args.prune else ""))
             for f in report.failed:
-                print(f"  FAILED [{f.stage}] {f.path}: {f.error}: {f.message}")
+                print(f"  FAILED [{f.stage}] {_printable(f.path)}: {f.error}: {_printable(f.message)}")
         for problem in report.problems:
             print(f"vidsearch: error: {problem}", file=sys.stderr)
     return EXIT_OK if report.complete else EXIT_PARTIAL
@@ -163,7 +177,7 @@ def cmd_search(args) -> int:
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
         return EXIT_OK
-    print(f"query: {result.query}  ({result.seconds * 1000:.0f} ms)")
+    print(f"query: {_printable(result.query)}  ({result.seconds * 1000:.0f} ms)")
     print("tags:  " + ", ".join(f"{t.label} {t.score:.2f}" for t in result.tags))
     if not result.results:
         print("no video of this library holds a copy of it" if args.copies_only else "no video found")
@@ -172,7 +186,7 @@ def cmd_search(args) -> int:
     for rank, hit in enumerate(result.results, start=1):
         where = [f"{clock(s.start)}-{clock(s.end)}" for s in hit.segments]
         print(f"{rank:>4}  {hit.id:>16}  {hit.distance:8.4f}  {'COPY' if hit.copy else '':<4}  "
-              f"{where[0] if where else '':<21}  {hit.label[:16]:<16}  {hit.path}")
+              f"{where[0] if where else '':<21}  {_printable(hit.label)[:16]:<16}  {_printable(hit.path)}")
         for more in where[1:]:
             print(f"{'':>4}  {'':>16}  {'':>8}  {'':<4}  {more:<21}  (also)")
     return EXIT_OK
@@ -187,7 +201,7 @@ def cmd_duplicates(args) -> int:
         report = engine.duplicates(args.threshold, args.min_overlap, check_frames=not args.no_frame_check,
                                    batches=lambda it: progress(it, total=total, desc="duplicates", unit="batch"))
         if args.html:
-            Path(args.html).write_text(render(report), encoding="utf-8")
+            _write(args.html, render(report))
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
         return EXIT_OK
@@ -225,7 +239,7 @@ def cmd_find_action(args) -> int:
         print(f"{'rank':>4}  {'id':>16}  {'score':>6}  {'best moment':<21}  {'label':<16}  path")
     for rank, hit in enumerate(found.results, start=1):
         print(f"{rank:>4}  {hit.id:>16}  {hit.score:6.3f}  {clock(hit.start) + '-' + clock(hit.end):<21}  "
-              f"{hit.label[:16]:<16}  {hit.path}")
+              f"{_printable(hit.label)[:16]:<16}  {_printable(hit.path)}")
     return EXIT_OK
 
 
@@ -267,7 +281,7 @@ def cmd_migrate(args) -> int:
     from .store import open_store
 
     with open_store(args.db, args.collection, args.token) as source, \
-            open_store(args.to, args.to_collection or args.collection, args.token) as target:
+            open_store(args.to, args.to_collection or args.collection, args.token, option="--to") as target:
         bar = progress(total=source.count(), desc="copying", unit="video", quiet=args.json)
         try:
             report = migrate(source, target, bar.update)

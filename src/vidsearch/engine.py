@@ -19,7 +19,7 @@ from .model.features import Feature
 from .model.labels import kinetics400_labels
 from .duplicates import DEFAULT_MIN_OVERLAP, MAX_RATIO, PROPOSAL_RATIO, DuplicateReport, find_duplicates
 from .search import COPY_THRESHOLD, VideoMatch, check_per_video, find, frames_check
-from .sources import SourceItem, read_source
+from .sources import SourceItem, read_source, shown
 from .store import VectorStore, VideoEntry, VideoFilter, check_k, open_store
 from .tags import Tag, merge_tags
 from .video import DecodeOptions, read_windows
@@ -144,7 +144,7 @@ class VideoSearch:
         check_per_video(per_video)
         self.collection.projection()  # fails fast, before decoding, when there is no collection
         self.collection.check_filter(where)
-        result = self.search_embedding(self.embed(path), k, query=str(path), per_video=per_video, where=where,
+        result = self.search_embedding(self.embed(path), k, query=shown(path), per_video=per_video, where=where,
                                        copies_only=copies_only, expand=expand, alpha=alpha, frames_of=path)
         result.seconds = time.perf_counter() - start
         return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ VIDEO_EXTENSIONS = {
 }
 MAX_ID = 2**63 - 1  # Milvus INT64
 JSON_SAFE_ID = 2**53 - 1  # the largest integer JavaScript (the web page, most JSON readers) keeps exact
-ID_TEXT = re.compile(r"[0-9]{1,19}")  # ASCII digits only: int() would also take "1_000", "٣" and " 7 "
+ID_TEXT = re.compile(r"[0-9]{1,19}")  # ASCII digits only: int() would also take "1_000", "\u0663" and " 7 "
 NOT_UTF8 = "its name is not valid UTF-8 (rename it)"
 
 
@@ -41,8 +42,10 @@ def stable_id(key: str) -> int:
 
 def parse_id(text: str) -> int:
     """A video id as typed (CLI, CSV): ASCII digits within 0..2^63-1; ValueError, saying so, otherwise."""
+    if not re.fullmatch(r"[-+]?[0-9]+", text):
+        raise ValueError(f"{shown(text)[:40]!r} is not an integer (ids are ASCII digits)")
     if not ID_TEXT.fullmatch(text) or int(text) > MAX_ID:
-        raise ValueError(f"{shown(text)[:40]!r} is not a video id (an integer from 0 to 2^63-1)")
+        raise ValueError(f"{shown(text)[:40]!r} is outside 0..2^63-1")
     return int(text)
 
 
@@ -84,10 +87,23 @@ def read_csv(csv_path: Path) -> list[SourceItem]:
         return items
 
 
+def _walk(folder: Path) -> list[Path]:
+    """Every file below `folder`, symlinked folders followed (each real folder once: a link cycle ends)."""
+    files, seen = [], set()
+    for top, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(top)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        files += [Path(top) / name for name in names if not os.path.isdir(os.path.join(top, name))]
+    return files
+
+
 def read_folder(folder: Path) -> list[SourceItem]:
     """Every video file below `folder`, sorted; id from the path relative to the folder."""
     items = []
-    for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS and not p.is_dir()):
+    for path in sorted(p for p in _walk(folder) if p.suffix.lower() in VIDEO_EXTENSIONS):
         relative = path.relative_to(folder).as_posix()
         label = path.parent.name if path.parent != folder else ""
         items.append(SourceItem(stable_id(relative), path, label, *(() if is_utf8(relative) else (NOT_UTF8, "bad_name"))))

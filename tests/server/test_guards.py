@@ -212,3 +212,35 @@ def test_malformed_requests_get_json_details(engine, tmp_path):
         client.get("/api/videos/abc/file"),
     ):
         assert 400 <= response.status_code < 500 and response.json()["detail"], response.text
+
+
+def test_methods_are_answered_as_http_says(engine, tmp_path):
+    client = api_client(app_for(engine, tmp_path))
+    for path in ("/docs", "/duplicates"):
+        assert client.head(path).status_code == 200, path
+    wrong = client.post("/api/stats")
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "GET, HEAD, OPTIONS" and wrong.json()["detail"]
+    assert client.get("/api/search").headers["allow"] == "POST, OPTIONS"
+    options = client.options("/api/search")
+    assert options.status_code == 204 and options.headers["allow"] == "POST, OPTIONS"
+    assert client.options("/api/videos/1").headers["allow"] == "GET, HEAD, DELETE, OPTIONS"
+    assert client.get("/api/nowhere").status_code == 404
+
+
+def test_search_reads_every_query_parameter_or_refuses_it(engine, tmp_path):
+    client = api_client(app_for(engine, tmp_path))
+    query = next(engine.root.rglob("*.mp4"))
+    upload = {"file": ("q.mp4", query.read_bytes())}
+    label = query.parent.name
+    found = client.post("/api/search", params={"label": label, "per_video": "1", "k": "5"}, files=upload).json()
+    assert found["results"] and {r["label"] for r in found["results"]} == {label}
+    for params in ({"per_video": "abc"}, {"copies_only": "maybe"}, {"min_duration": "soon"}, {"colour": "red"}):
+        refused = client.post("/api/search", params=params, files=upload)
+        assert refused.status_code == 422 and refused.json()["detail"], params
+
+
+def test_oversized_query_parameters_are_refused_without_an_echo(engine, tmp_path):
+    client = api_client(app_for(engine, tmp_path))
+    for params in ({"q": "x" * 60_000}, {"q": "kick", "label": "x" * 60_000}):
+        refused = client.get("/api/actions", params=params)
+        assert refused.status_code == 422 and len(refused.content) < 4000

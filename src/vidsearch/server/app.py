@@ -64,8 +64,10 @@ def add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(_: Request, e: RequestValidationError):
-        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors())
-        return JSONResponse({"detail": problems or "invalid request", "errors": jsonable_encoder(e.errors())},
+        errors = [{**err, "input": err["input"][:200]} if isinstance(err.get("input"), str) else err
+                  for err in e.errors()]  # never echoes a 100-KB parameter back
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in errors)
+        return JSONResponse({"detail": problems or "invalid request", "errors": jsonable_encoder(errors)},
                             status_code=422)
 
     @app.exception_handler(Exception)
@@ -85,7 +87,7 @@ def create_app(engine: VideoSearch, config: ServerConfig | None = None) -> FastA
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HostGuard, bound_host=config.host, allowed=config.allowed_hosts)  # outermost: first
 
-    @app.get("/docs", include_in_schema=False)
+    @app.api_route("/docs", methods=["GET", "HEAD"], include_in_schema=False)
     def docs() -> HTMLResponse:  # the API docs with assets served from here: they work offline
         return get_swagger_ui_html(openapi_url="/openapi.json", title="vidsearch API",
                                    swagger_js_url="/docs-assets/swagger-ui-bundle.js",

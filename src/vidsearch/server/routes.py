@@ -12,7 +12,8 @@ from pathlib import Path as FilePath
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from starlette.routing import Match
 from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
 from ..actions import UnknownActionError
@@ -26,7 +27,7 @@ from ..video import VideoDecodeError
 from .config import ServerConfig
 from .previews import PreviewCache
 from .security import check_same_origin, check_token
-from .uploads import received
+from .uploads import MAX_FIELD_BYTES, received
 
 MAX_K = 100
 VideoId = Path(ge=0, le=MAX_ID, description="a video id from a search result")
@@ -48,6 +49,14 @@ SEARCH_BODY = {"requestBody": {"required": True, "content": {"multipart/form-dat
                    **{name: {"type": "number" if kind is float else "string",
                              "description": "filter: only videos where this holds (empty: no condition)"}
                       for name, kind in FILTER_FIELDS.items()}}}}}}}
+
+SEARCH_FIELDS = {"k", "per_video", "copies_only", *FILTER_FIELDS}
+
+
+def filter_query():
+    """A filter as a query parameter (each parameter its own Query: FastAPI names a shared one once)."""
+    return Query("", max_length=MAX_FIELD_BYTES, description="filter: only videos where this holds (empty: no condition)")
+
 
 router = APIRouter()
 
@@ -188,15 +197,20 @@ async def search(request: Request, k: int | None = Query(None, description="resu
     """Upload a video (multipart field `file`; optional fields `k`, `per_video`, `copies_only` and the filters
     `label`, `tag`, `min_duration`, `max_duration`, `path_prefix`): the most similar videos of the library,
     each with `copy` (the upload is a copy of its footage)."""
-    if k is not None:
-        parse_k(k)
+    query = dict(request.query_params)  # every search field may come in the query string too
+    unknown = sorted(set(query) - SEARCH_FIELDS)
+    if unknown:
+        raise HTTPException(422, f"unknown parameter {unknown[0][:40]!r}: a search takes {', '.join(sorted(SEARCH_FIELDS))}")
+    for name, value in query.items():
+        check_search_field(name, value)
     if not engine.count():
         raise HTTPException(409, "the library is empty: index some videos first")
     async with received(request, config.max_upload_bytes, check_field=check_search_field) as upload:
-        k = parse_k(upload.fields.get("k", k or 10))
-        per_video = parse_per_video(upload.fields.get("per_video", 3))
-        where = parse_filter(upload.fields)
-        copies_only = parse_flag("copies_only", upload.fields.get("copies_only", ""))
+        fields = {**query, **upload.fields}  # a form field wins over the same query parameter
+        k = parse_k(fields.get("k", 10))
+        per_video = parse_per_video(fields.get("per_video", 3))
+        where = parse_filter(fields)
+        copies_only = parse_flag("copies_only", fields.get("copies_only", ""))
         result = await run_in_threadpool(engine.search, upload.path, k, per_video, where, copies_only)
     body = result.to_json()
     body["query"] = upload.filename
@@ -207,8 +221,8 @@ async def search(request: Request, k: int | None = Query(None, description="resu
 
 @readable("/api/actions")
 def actions(q: str = Query(..., max_length=200, description="a Kinetics-400 class name, or part of one"),
-            k: int = Query(10, ge=1, le=MAX_K), label: str = "", tag: str = "", min_duration: str = "",
-            max_duration: str = "", path_prefix: str = "", engine: VideoSearch = Depends(engine_of)) -> dict:
+            k: int = Query(10, ge=1, le=MAX_K), label: str = filter_query(), tag: str = filter_query(),
+            min_duration: str = filter_query(), max_duration: str = filter_query(), path_prefix: str = filter_query(), engine: VideoSearch = Depends(engine_of)) -> dict:
     """The videos most likely to show an action (`q`), best first, with the classes closest to `q` when it is
     not an exact class name; the same filters as search, as query parameters."""
     where = parse_filter({"label": label, "tag": tag, "min_duration": min_duration, "max_duration": max_duration,
@@ -246,7 +260,7 @@ async def duplicates(threshold: float | None = Query(None, gt=0, le=MAX_RATIO, d
     return {**report.to_json(), "videos": [describe(e) for e in engine.store.get(members, vectors=False)]}
 
 
-@router.get("/duplicates", response_class=HTMLResponse, include_in_schema=False)
+@router.api_route("/duplicates", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
 async def duplicates_page(threshold: float | None = Query(None, gt=0, le=MAX_RATIO),
                           min_overlap: float = Query(DEFAULT_MIN_OVERLAP, ge=0, le=1e9),
                           engine: VideoSearch = Depends(engine_of)) -> HTMLResponse:
@@ -322,7 +336,29 @@ def delete_video(video_id: int = VideoId, engine: VideoSearch = Depends(engine_o
     return {"deleted": video_id}
 
 
-@router.api_route("/api/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-def no_such_endpoint(rest: str) -> None:
-    """Unknown API paths answer in JSON like the rest of the API (the page's static files own the others)."""
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the routes at this request's path answer (none: there is no such endpoint)."""
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        for route in router.routes:  # this module's routes, in the order they are tried
+            match, child = route.matches(scope)
+            if match == Match.FULL:
+                if child.get("endpoint") not in (no_such_endpoint, None):
+                    allowed.append(method)
+                break
+    return allowed
+
+
+@router.api_route("/api/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+                  include_in_schema=False)
+def no_such_endpoint(request: Request, rest: str) -> Response:
+    """What no route took: OPTIONS says what the path allows, a wrong method is 405 with `Allow`, an unknown
+    path 404 (in JSON like the rest of the API; the page's static files own the paths outside /api)."""
+    methods = allowed_methods(request)
+    if methods and request.method == "OPTIONS":
+        return Response(status_code=204, headers={"Allow": ", ".join([*methods, "OPTIONS"])})
+    if methods:
+        raise HTTPException(405, f"{request.method} is not allowed here: use {' or '.join(methods)}",
+                            headers={"Allow": ", ".join([*methods, "OPTIONS"])})
     raise HTTPException(404, f"no such endpoint: /api/{rest}" if len(rest) < 200 else "no such endpoint")

@@ -28,13 +28,14 @@ def check_collection_name(name: str) -> str:
     return name
 
 
-def open_store(db: str, collection: str = "videos", token: str | None = None) -> VectorStore:
+def open_store(db: str, collection: str = "videos", token: str | None = None, option: str = "--db") -> VectorStore:
     """Which backend a database string means:
     - `memory://` or `*.npz`: numpy brute force (the reference);
     - `http://HOST:19530` (or https, tcp, grpc): a Milvus server;
     - `milvus-lite:PATH`: Milvus Lite;
     - `embedded:PATH`, or a plain `PATH.db`: the embedded store (SQLite + FAISS), except a folder that already
       is a Milvus Lite database, which keeps opening with Milvus Lite (libraries made before 0.3).
+    `option`: what the user called this database, for the error that refuses it.
     """
     check_collection_name(collection)
     if db.startswith("memory://") or db.endswith(".npz"):
@@ -46,16 +47,16 @@ def open_store(db: str, collection: str = "videos", token: str | None = None) ->
     if is_server_uri(db):
         return MilvusStore(db, collection, token)
     if db.startswith(LITE_PREFIX):
-        return MilvusStore(_path(db[len(LITE_PREFIX):]), collection, token)
-    if db.startswith(EMBEDDED_PREFIX) or not is_lite_database(_path(db)):
+        return MilvusStore(_path(db[len(LITE_PREFIX):], option), collection, token)
+    if db.startswith(EMBEDDED_PREFIX) or not is_lite_database(_path(db, option)):
         from .embedded import EmbeddedStore
 
-        return EmbeddedStore(_path(db.removeprefix(EMBEDDED_PREFIX)), collection)
+        return EmbeddedStore(_path(db.removeprefix(EMBEDDED_PREFIX), option), collection)
     return MilvusStore(db, collection, token)
 
 
-def _path(db: str) -> str:
+def _path(db: str, option: str = "--db") -> str:
     if not db.endswith(".db"):
-        raise StoreError(f"--db {db!r}: give a path ending in .db (the embedded store; milvus-lite:PATH.db for Milvus "
+        raise StoreError(f"{option} {db!r}: give a path ending in .db (the embedded store; milvus-lite:PATH.db for Milvus "
                          f"Lite), a Milvus server URI (http://HOST:19530), a .npz file or memory://")
     return db

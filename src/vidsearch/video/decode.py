@@ -15,7 +15,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from .errors import VideoDecodeError
+from .errors import VideoDecodeError, decoder_failure
 from .transform import to_model_frame
 
 
@@ -299,6 +299,6 @@ def decode_clip(path: str | os.PathLike, options: DecodeOptions = DecodeOptions(
     try:
         return clip_from(path, container, stream, probe(path, container, stream, options), options)
     except av.FFmpegError as e:
-        raise VideoDecodeError(path, "not_video", str(e)) from e
+        raise decoder_failure(path, e) from e
     finally:
         container.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -18,3 +19,11 @@ class VideoDecodeError(Exception):
 
     def __reduce__(self):  # crosses process boundaries (decode workers)
         return (VideoDecodeError, (self.path, self.reason, self.cause))
+
+
+def decoder_failure(path: str | Path, error: Exception) -> VideoDecodeError:
+    """What FFmpeg's error means for a user: EPERM while decoding is FFmpeg failing to start a picture (a
+    stream cut before its first keyframe), not a permission problem."""
+    if getattr(error, "errno", None) == errno.EPERM:
+        return VideoDecodeError(path, "no_frames", "no frame could be decoded (the stream may lack a keyframe)")
+    return VideoDecodeError(path, "not_video", str(error))

@@ -23,7 +23,7 @@ import av
 import numpy as np
 
 from .decode import DecodeOptions, Probe, _frame_time, _open, clip_from, probe
-from .errors import VideoDecodeError
+from .errors import VideoDecodeError, decoder_failure
 from .transform import to_model_frame
 
 SEEK_GAP_SECONDS = 3.0  # a gap shorter than this is cheaper to decode through than to seek over
@@ -89,7 +89,7 @@ class WindowReader:
                 return
             yield from self._stream(container, stream, found, starts)
         except av.FFmpegError as e:
-            raise VideoDecodeError(self.path, "not_video", str(e)) from e
+            raise decoder_failure(self.path, e) from e
         finally:
             container.close()
 
