@@ -244,3 +244,24 @@ def test_oversized_query_parameters_are_refused_without_an_echo(engine, tmp_path
     for params in ({"q": "x" * 60_000}, {"q": "kick", "label": "x" * 60_000}):
         refused = client.get("/api/actions", params=params)
         assert refused.status_code == 422 and len(refused.content) < 4000
+
+
+def test_a_client_that_disconnects_mid_upload_gets_an_answer_not_a_traceback(engine, tmp_path, caplog):
+    app = app_for(engine, tmp_path)
+    head = multipart_head() + b"\0" * 1000
+    messages = iter([{"type": "http.request", "body": head, "more_body": True}, {"type": "http.disconnect"}])
+    sent = []
+
+    async def receive():
+        return next(messages, {"type": "http.disconnect"})
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "path": "/api/search", "raw_path": b"/api/search", "query_string": b"", "root_path": "", "scheme": "http",
+             "headers": [(b"host", b"localhost"), (b"content-type", f"multipart/form-data; boundary={BOUNDARY}".encode())],
+             "server": ("localhost", 80), "client": ("127.0.0.1", 5000)}
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 400 and b"disconnected" in sent[1]["body"]
+    assert not [r for r in caplog.records if r.exc_info] and not list(tmp_path.rglob("*.part"))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import AsyncIterator, Callable
 
 from fastapi import HTTPException, Request
+from starlette.requests import ClientDisconnect
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
@@ -125,6 +126,8 @@ async def received(request: Request, max_bytes: int, folder: Path | None = None,
                 parser.finalize()
             except FormParserError as e:
                 raise HTTPException(422, f"malformed multipart body: {e}") from None
+            except ClientDisconnect:  # gone, or half-closed: answered (if it still reads), never a traceback
+                raise HTTPException(400, "the client disconnected before the upload was complete") from None
         if reader.filename is None:
             raise HTTPException(422, f"no file: send the video in the form field {FILE_FIELD!r}")
         if reader.file_bytes == 0:
