@@ -267,7 +267,7 @@ def cmd_remove(args) -> int:
 
 def _target(text: str) -> int | str:
     """`remove` takes ids (ASCII digits) and paths: a number out of the id range is refused, never a path."""
-    if text.strip().isdigit() or text.strip().isdecimal():
+    if text.strip().isdigit():
         try:
             return parse_id(text.strip())
         except ValueError as e:

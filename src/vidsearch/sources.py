@@ -15,8 +15,7 @@ VIDEO_EXTENSIONS = {
 }
 MAX_ID = 2**63 - 1  # Milvus INT64
 JSON_SAFE_ID = 2**53 - 1  # the largest integer JavaScript (the web page, most JSON readers) keeps exact
-ID_TEXT = re.compile(r"[0-9]{1,19}")  # ASCII digits only: int() would also take "1_000", "\u0663" and " 7 "
-NOT_UTF8 = "its name is not valid UTF-8 (rename it)"
+ID_TEXT = re.compile(r"[-+]?[0-9]+")  # ASCII digits only: int() would also take "1_000", "\u0663" and " 7 "
 
 
 class SourceError(ValueError):
@@ -42,11 +41,18 @@ def stable_id(key: str) -> int:
 
 def parse_id(text: str) -> int:
     """A video id as typed (CLI, CSV): ASCII digits within 0..2^63-1; ValueError, saying so, otherwise."""
-    if not re.fullmatch(r"[-+]?[0-9]+", text):
+    if not ID_TEXT.fullmatch(text):
         raise ValueError(f"{shown(text)[:40]!r} is not an integer (ids are ASCII digits)")
-    if not ID_TEXT.fullmatch(text) or int(text) > MAX_ID:
+    if not 0 <= int(text) <= MAX_ID:
         raise ValueError(f"{shown(text)[:40]!r} is outside 0..2^63-1")
     return int(text)
+
+
+def named(item_id: int, path: Path, label: str, name: str) -> SourceItem:
+    """A file found by its name; a name that is not UTF-8 (a disk from another system) is that file's failure."""
+    if is_utf8(name):
+        return SourceItem(item_id, path, label)
+    return SourceItem(item_id, path, label, "its name is not valid UTF-8 (rename it)", "bad_name")
 
 
 def is_utf8(text: str) -> bool:
@@ -79,11 +85,12 @@ def read_csv(csv_path: Path) -> list[SourceItem]:
                 raise SourceError(f"{shown(csv_path)}:{line}: id {e}") from None
             text, label = (row["path"] or "").strip(), row["label"] or ""
             path = Path(text)
-            problem, reason = ("", "missing") if text else (f"{csv_path.name} line {line} has no path", "missing")
+            path = path if path.is_absolute() else csv_path.parent / path
             if not is_utf8(text + label):
-                problem, reason = f"{shown(csv_path.name)} line {line} is not valid UTF-8 (save the CSV as UTF-8)", "bad_name"
-            items.append(SourceItem(item_id, path if path.is_absolute() else csv_path.parent / path, label, problem,
-                                    reason))
+                items.append(SourceItem(item_id, path, label, f"{shown(csv_path.name)} line {line} is not valid UTF-8 "
+                                                              f"(save the CSV as UTF-8)", "bad_name"))
+            else:
+                items.append(SourceItem(item_id, path, label, "" if text else f"{csv_path.name} line {line} has no path"))
         return items
 
 
@@ -106,7 +113,7 @@ def read_folder(folder: Path) -> list[SourceItem]:
     for path in sorted(p for p in _walk(folder) if p.suffix.lower() in VIDEO_EXTENSIONS):
         relative = path.relative_to(folder).as_posix()
         label = path.parent.name if path.parent != folder else ""
-        items.append(SourceItem(stable_id(relative), path, label, *(() if is_utf8(relative) else (NOT_UTF8, "bad_name"))))
+        items.append(named(stable_id(relative), path, label, relative))
     return items
 
 
@@ -118,7 +125,7 @@ def read_source(source: str | Path) -> list[SourceItem]:
         return read_csv(source)
     if source.is_file() and source.suffix.lower() in VIDEO_EXTENSIONS:
         key = source.resolve().as_posix()
-        return [SourceItem(stable_id(key), source, source.parent.name, *(() if is_utf8(key) else (NOT_UTF8, "bad_name")))]
+        return [named(stable_id(key), source, source.parent.name, key)]
     raise SourceError(f"{shown(source)}: not a folder, a .csv file or a video file")
 
 

@@ -222,7 +222,8 @@ async def search(request: Request, k: int | None = Query(None, description="resu
 @readable("/api/actions")
 def actions(q: str = Query(..., max_length=200, description="a Kinetics-400 class name, or part of one"),
             k: int = Query(10, ge=1, le=MAX_K), label: str = filter_query(), tag: str = filter_query(),
-            min_duration: str = filter_query(), max_duration: str = filter_query(), path_prefix: str = filter_query(), engine: VideoSearch = Depends(engine_of)) -> dict:
+            min_duration: str = filter_query(), max_duration: str = filter_query(),
+            path_prefix: str = filter_query(), engine: VideoSearch = Depends(engine_of)) -> dict:
     """The videos most likely to show an action (`q`), best first, with the classes closest to `q` when it is
     not an exact class name; the same filters as search, as query parameters."""
     where = parse_filter({"label": label, "tag": tag, "min_duration": min_duration, "max_duration": max_duration,

@@ -26,7 +26,6 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 WILDCARD_BINDS = ("", "0.0.0.0", "::")
 
 
@@ -43,20 +42,22 @@ class HostGuard:
 
     A page on evil.example whose DNS record is switched to 127.0.0.1 (DNS rebinding) talks to this server as
     its own origin: same-origin checks pass, but its requests still carry `Host: evil.example`. Accepted: the
-    bound host, the loopback names, `allowed` (the names a reverse proxy forwards) and, when bound to every
+    bound host, loopback names and addresses, `allowed` (the names a reverse proxy forwards) and, when bound to every
     interface, any IP address and this machine's own names. An IP literal cannot be rebound.
     """
 
     def __init__(self, app, bound_host: str, allowed: tuple[str, ...] = ()):
         self.app = app
-        self.names = {n for n in (host_name(h) for h in (*LOOPBACK_NAMES, bound_host, *allowed)) if n}
+        self.names = {n for n in (host_name(h) for h in (bound_host, *allowed)) if n}
         self.any_address = bound_host.strip("[]") in WILDCARD_BINDS
         if self.any_address:
             self.names |= {n for n in (host_name(socket.gethostname()), host_name(socket.getfqdn())) if n}
 
     def allows(self, header: str) -> bool:
         name = host_name(header)
-        return name is not None and (name in self.names or (self.any_address and _is_address(name)))
+        if name is None:
+            return False
+        return name in self.names or is_loopback(name) or (self.any_address and _is_address(name))
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":  # lifespan; the API has no websockets

@@ -79,6 +79,13 @@ def damaged(location: str, what: str) -> DamagedDatabaseError:
         f"again into a new --db")
 
 
+def database_error(location: str, error: sqlite3.DatabaseError) -> StoreError:
+    """SQLite's error as the store's: damage (a corrupt file, not a database) says how to recover."""
+    if getattr(error, "sqlite_errorname", "") in DAMAGED_SQLITE:
+        return damaged(location, str(error))
+    return StoreError(f"the database {location} cannot be used: {error}")
+
+
 def new_generation() -> int:
     return secrets.randbits(63)
 
@@ -217,9 +224,7 @@ def _serialised(method):
             try:
                 return method(self, *args, **kwargs)
             except sqlite3.DatabaseError as e:
-                if getattr(e, "sqlite_errorname", "") in DAMAGED_SQLITE:
-                    raise damaged(self.location, str(e)) from None
-                raise StoreError(f"the database {self.location} cannot be used: {e}") from None
+                raise database_error(self.location, e) from None
 
     return call
 
@@ -275,13 +280,10 @@ class EmbeddedStore(VectorStore):
             sql.execute("PRAGMA journal_mode=WAL")
             sql.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable against a killed process
             sql.executescript(SCHEMA)
-        except sqlite3.DatabaseError as e:
+        except BaseException as e:
             self._unlock()
-            if getattr(e, "sqlite_errorname", "") in DAMAGED_SQLITE:
-                raise damaged(self.location, str(e)) from None
-            raise StoreError(f"cannot open the database {self.location}: {e}") from None
-        except BaseException:
-            self._unlock()
+            if isinstance(e, sqlite3.DatabaseError):
+                raise database_error(self.location, e) from None
             raise
         self._sql = sql
         self._remove_unfinished_saves()
@@ -366,8 +368,8 @@ class EmbeddedStore(VectorStore):
 
     def _load_saved(self, part: str, spec: CollectionSpec) -> _Index | None:
         """The saved index of `part` when it was saved at SQLite's generation, its file is whole (the size saved
-        with it) and it holds SQLite's rows; None when there is none to trust. A damaged one is said once (it
-        is rebuilt, and the next flush saves it again)."""
+        with it) and it holds SQLite's rows; None when there is none to trust. A damaged one is said once (the
+        caller rebuilds it and saves it again at once)."""
         file, saved = self._index_file(part), self._saved(part)
         if saved is None or saved.get("generation") != self._generation() or "bytes" not in saved:
             return None  # not saved since the last write (or by a vidsearch before 0.5.1): rebuilt quietly

@@ -96,7 +96,7 @@ class DecodePool:
         process = self._ctx.Process(target=_worker, args=(worker_id, inbox, outbox, credits, self.options), daemon=True)
         process.start()
         return {"process": process, "inbox": inbox, "credits": credits, "tasks": deque(), "started": None,
-                "waited": 0.0}
+                "caller_at_start": 0.0}
 
     def run(self, tasks: Iterable[tuple[Any, Path]]) -> Iterator[Decoded]:
         """Yields the parts of every task (a video's parts in order, videos interleaved), each video ending
@@ -121,7 +121,7 @@ class DecodePool:
                 if not worker["tasks"] or worker["tasks"][0][0] != key:
                     continue  # a message from a worker that was replaced
                 if kind == "start":
-                    worker["started"], worker["waited"] = payload, self._consumer
+                    worker["started"], worker["caller_at_start"] = payload, self._consumer
                     continue
                 worker["credits"].release()
                 if kind != "part":
@@ -153,7 +153,7 @@ class DecodePool:
         now = time.monotonic()
         for worker_id, worker in list(pool.items()):
             dead = not worker["process"].is_alive()
-            busy = now - worker["started"] - (self._consumer - worker["waited"]) if worker["started"] else 0.0
+            busy = now - worker["started"] - (self._consumer - worker["caller_at_start"]) if worker["started"] else 0.0
             stuck = busy > self.timeout
             if not (dead or stuck) or not worker["tasks"]:
                 continue

@@ -31,13 +31,12 @@ MIN_GAP_SECONDS = 2.0  # timestamps further apart than this (and than GAP_FRAME_
 GAP_FRAME_STEPS = 10
 
 
-def covered_windows(times: list[float], start: float, rate: float, w: int, step: int, count: int) -> list[int]:
+def covered_windows(found: Probe, rate: float, w: int, step: int, count: int) -> list[int]:
     """The windows (0..count-1, window k starting at instant k·step) whose every instant has a frame near it:
     within half the gap threshold of a packet timestamp. A still-frame video (a slideshow) has its frames far
-    apart everywhere: the threshold grows with its usual frame interval."""
-    stamps = np.asarray(times, np.float64)
-    usual = float(np.median(np.diff(stamps))) if len(stamps) > 1 else 0.0
-    reach = max(MIN_GAP_SECONDS, GAP_FRAME_STEPS * usual) / 2
+    apart everywhere: the threshold grows with its usual frame interval (the probe's frame step)."""
+    stamps, start = np.asarray(found.packets.times, np.float64), found.start
+    reach = max(MIN_GAP_SECONDS, GAP_FRAME_STEPS * found.frame_step) / 2
     instants = start + np.arange((count - 1) * step + w) / rate
     at = np.clip(np.searchsorted(stamps, instants), 1, max(len(stamps) - 1, 1))
     nearest = np.minimum(np.abs(stamps[at - 1] - instants), np.abs(stamps[np.minimum(at, len(stamps) - 1)] - instants))
@@ -98,7 +97,7 @@ class WindowReader:
         w, step, rate = self.options.num_frames, self.options.stride_frames, self.options.window_fps
         samples = int(np.ceil(found.span * rate - 1e-6))  # sampling instants n / rate < span: inside the video
         count = max((samples - w) // step + 1, 1)  # rounding at the edge: one window of the first W instants
-        return [k * step for k in covered_windows(found.packets.times, found.start, rate, w, step, count)]
+        return [k * step for k in covered_windows(found, rate, w, step, count)]
 
     def _stream(self, container, stream, found: Probe, starts: list[int]) -> Iterator[Window]:
         options, info = self.options, self.info
