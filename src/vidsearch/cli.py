@@ -377,6 +377,7 @@ def cmd_serve(args) -> int:
     import uvicorn
 
     from .server.app import ServerConfig, create_app, is_loopback
+    from .server.http import server_config
 
     token = args.api_token or os.environ.get("VIDSEARCH_API_TOKEN")
     generated = not token and not is_loopback(args.host)
@@ -394,7 +395,7 @@ def cmd_serve(args) -> int:
         print(f"vidsearch serving {engine.location} [{engine.collection.name}] on http://{args.host}:{port}"
               + (f" (write endpoints need the token: {token})" if generated else
                  " (write endpoints need the token)" if token else ""), file=sys.stderr)
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        server = uvicorn.Server(server_config(app))
         server.run(sockets=[sock])
     finally:
         sock.close()

@@ -14,6 +14,7 @@ from tests.conftest import api_client
 from tests.fakes import FakeEmbedder
 from vidsearch import Settings, VideoSearch
 from vidsearch.server.app import ServerConfig, create_app
+from vidsearch.server.http import server_config
 
 TOKEN = "s3cret"
 
@@ -168,8 +169,8 @@ def test_eight_concurrent_searches_on_a_real_server(engine, library, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(engine, ServerConfig(data_dir=tmp_path)), host="127.0.0.1",
-                                           port=port, log_level="warning"))
+    server = uvicorn.Server(server_config(create_app(engine, ServerConfig(data_dir=tmp_path)), host="127.0.0.1",
+                                          port=port))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(100):

@@ -265,3 +265,39 @@ def test_a_client_that_disconnects_mid_upload_gets_an_answer_not_a_traceback(eng
     asyncio.run(app(scope, receive, send))
     assert sent[0]["status"] == 400 and b"disconnected" in sent[1]["body"]
     assert not [r for r in caplog.records if r.exc_info] and not list(tmp_path.rglob("*.part"))
+
+
+def test_a_request_the_http_parser_refuses_is_answered_in_json(engine, tmp_path):
+    """A bad Content-Length never reaches the app: the protocol itself answers, in JSON like the API."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from vidsearch.server.http import server_config
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(server_config(app_for(engine, tmp_path), host="127.0.0.1", port=port))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        for request in (b"POST /api/search HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n",
+                        b"POST /api/search HTTP/1.1\r\nHost: localhost\r\nContent-Length: -5\r\n\r\n",
+                        b"GARBAGE\r\n\r\n"):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+                client.sendall(request)
+                answer = b""
+                while chunk := client.recv(65536):
+                    answer += chunk
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 400") and b"application/json" in head.lower(), answer
+            assert json.loads(body)["detail"].startswith("malformed HTTP request"), answer
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
