@@ -3,7 +3,7 @@
     python -m venv /tmp/lance && /tmp/lance/bin/pip install lancedb numpy pyarrow pandas
     /tmp/lance/bin/python benchmarks/lancedb_candidate.py --rows 100000 --dim 1024
 
-Not a vidsearch backend (see the README's store table for why): rows are (id, vector) only. Measures insert
+Not a vidsearch backend (see docs/stores.md for why): rows are (id, vector) only. Measures insert
 rate, IVF_FLAT index build, single-query top-10 p50 / p99 and recall@10 against exact search, opening the
 table in a new process (connect + open + first search), and disk.
 """

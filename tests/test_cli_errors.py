@@ -1,4 +1,4 @@
-"""Every bad input to the CLI is one line on stderr with the README's exit code, and loses no data.
+"""Every bad input to the CLI is one line on stderr with the exit code of docs/usage.md, and loses no data.
 
 Most run `main()` in this process (validation happens before any model or video work); the ones about
 processes, ports and permissions run the real command.

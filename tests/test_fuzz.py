@@ -1,5 +1,5 @@
 """Property tests over the CLI's options and the API's parameters: whatever comes in, the answer is a clean
-one-line error (CLI, with the README's exit codes) or JSON with a `detail` (API), never a traceback or a 500.
+one-line error (CLI, with the exit codes of docs/usage.md) or JSON with a `detail` (API), never a traceback or a 500.
 Bounded in time: a fixed number of examples, no model weights (fake embedder), no server."""
 
 import os

@@ -66,7 +66,7 @@ def test_cli_migrate(tmp_path, capsys):
 
 @pytest.mark.milvus_server
 def test_a_lite_collection_moves_to_a_server_with_one_command(tmp_path, milvus_server, capsys):
-    """README "Stores": `vidsearch --db LITE migrate --to URI` copies vectors and metadata, no re-embedding."""
+    """docs/stores.md: `vidsearch --db LITE migrate --to URI` copies vectors and metadata, no re-embedding."""
     lite = "milvus-lite:" + str(tmp_path / "lite.db")
     source = open_store(lite, "moving")
     source.create(CollectionSpec(DIM, IndexConfig("IVF_FLAT", nlist=8, nprobe=8), {"model": "test", "layout": 2}))

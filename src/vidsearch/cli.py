@@ -415,7 +415,7 @@ def _common(suppress: bool) -> argparse.ArgumentParser:
     common.add_argument("--token", default=default(None), help="Milvus server token (user:password)")
     common.add_argument("--precision", choices=["auto", "int8", "bf16", "fp32"], default=default(None),
                         help="model arithmetic (default: auto = bf16 where the CPU has it natively, else fp32; "
-                             "int8 is faster but less exact, see the README)")
+                             "int8 is faster but less exact, see docs/measured.md)")
     common.add_argument("--device", choices=["auto", "cpu", "cuda"], default=default(None),
                         help="where the model runs (default: auto = CUDA when PyTorch sees a GPU, else the CPU)")
     common.add_argument("--feature", type=_feature, default=default(None), metavar="BLOCKS",
@@ -498,8 +498,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-video", type=_bounded(int, 1, MAX_PER_VIDEO, "count"), default=3,
                    help="matched intervals shown per video (default 3)")
     p.add_argument("--copies-only", action="store_true",
-                   help="only the videos the query is a copy of (the vectors propose, the frames decide: README "
-                        "\"Copies\")")
+                   help="only the videos the query is a copy of (the vectors propose, the frames decide: "
+                        "docs/copies.md)")
     p.add_argument("--expand", type=_bounded(int, 0, 100, "count"), default=0, metavar="N",
                    help="query expansion: search again with each query window averaged with its N nearest "
                         "library segments (default 0: off; no gain beyond the noise on the dev benchmark)")

@@ -24,7 +24,7 @@ class ReduceConfig:
     """How a NEW collection turns features into vectors (an existing one keeps what it was built with).
 
     Centring is on by default: on real footage it lifts mHR from 0.95 to 0.99 and leaves copy detection as it
-    was (README, `vidsearch bench`). The mean is fitted on the first CENTRE_MIN_VIDEOS videos of the first
+    was (docs/measured.md, `vidsearch bench`). The mean is fitted on the first CENTRE_MIN_VIDEOS videos of the first
     index (taken evenly across it), then rows stream to the store: a killed first index keeps what it stored.
     A first index of fewer videos is not centred.
     """

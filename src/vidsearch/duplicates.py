@@ -30,7 +30,7 @@ from .store import MAX_K, SegmentHit, VectorStore
 DEFAULT_MIN_OVERLAP = 1.0  # seconds of footage two videos must share
 # What the vectors propose when the frames decide: matches under this many times their background. 1.0 (what
 # search proposes) found 218 of the 231 true pairs of the calibration, 1.5 all of them, for 2.6 times the frame
-# checks (benchmarks/copy_calibration.py, README "Copies"). MAX_RATIO bounds what a user may ask for.
+# checks (benchmarks/copy_calibration.py, docs/copies.md). MAX_RATIO bounds what a user may ask for.
 PROPOSAL_RATIO = 1.5
 MAX_RATIO = 2.0
 NEIGHBOURS = 32  # segments fetched per segment at first; more while they hold too few other videos

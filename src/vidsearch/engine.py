@@ -154,9 +154,9 @@ class VideoSearch:
                          expand: int = 0, alpha: float = 0.0, frames_of: str | Path | None = None) -> SearchResult:
         """Search with an already embedded query (evaluation reuses one embedding across collections);
         `expand`: query expansion with that many nearest segments, weighted by similarity**`alpha` (off by
-        default: no gain beyond the noise on the dev benchmark, README "Quality"). `frames_of`: the query's
+        default: no gain beyond the noise on the dev benchmark, docs/measured.md "Quality"). `frames_of`: the query's
         file, whose frames are compared with a result's to decide whether it is a copy (without it, or where
-        a result's file is gone, the vectors decide alone: README "Copies")."""
+        a result's file is gone, the vectors decide alone: docs/copies.md)."""
         check_k(k)
         check_per_video(per_video)
         self.collection.check_filter(where)

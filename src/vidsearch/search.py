@@ -31,7 +31,7 @@ MAX_PER_VIDEO = 100
 # BACKGROUND_RANK-th nearest video (for a search, to the query; for duplicates, to the segment) after the
 # group of copies (see `background`). A fixed threshold on the plain distance does not carry from one library
 # to another (centring alone spreads distances 3-5 times) and mixes up generic footage, where everything is
-# near, with copies; the ratio does neither. Calibrated by benchmarks/copy_calibration.py (README "Copies").
+# near, with copies; the ratio does neither. Calibrated by benchmarks/copy_calibration.py (docs/copies.md).
 COPY_THRESHOLD = 0.35
 BACKGROUND_RANK = 5
 GROUP_JUMP = 2.0  # a group of copies ends where the next video is at least this many times farther

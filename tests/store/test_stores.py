@@ -178,7 +178,7 @@ def test_lite_keeps_nested_index_params_across_a_restart(tmp_path):
 
 
 def test_lite_reloads_after_a_write_so_the_next_search_uses_the_index(tmp_path, monkeypatch):
-    """Lite reports its index finished at once yet searches new rows by brute force for seconds (README): a flush
+    """Lite reports its index finished at once yet searches new rows by brute force for seconds (docs/stores.md): a flush
     that wrote anything reloads both collections; one with nothing written does not."""
     store = open_store("milvus-lite:" + str(tmp_path / "lite.db"))
     store.create(spec())

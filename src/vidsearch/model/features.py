@@ -3,7 +3,7 @@
 The tutorial's vector is the last block's (Mixed_5c) average: what the action classifier reads, so clips of one
 action look alike whatever the scene. A middle block (Mixed_4d) still sees the scene itself (places, objects,
 colours); the two averages, each scaled to unit length and put side by side, found same-scene footage best on the
-dev benchmark (README "Quality", issue 14). A collection records its feature; one made before it did is Mixed_5c.
+dev benchmark (docs/measured.md "Quality", issue 14). A collection records its feature; one made before it did is Mixed_5c.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Chooses the arithmetic the model runs in: the fastest the CPU runs natively that passes the quality bar.
 
-Measured on this project's 2-core AVX-512 machines (benchmarks/embed_speed.py, README): OpenVINO int8 (NNCF,
+Measured on this project's 2-core AVX-512 machines (benchmarks/embed_speed.py, docs/measured.md): OpenVINO int8 (NNCF,
 calibrated on synthetic clips) 31 ms per 16-frame clip at cosine 0.996-0.999 to fp32, the same top-1 on `real`
 and `copies` as bf16; bf16 52 ms (cosine 0.9998); fp32 155 ms. So auto = int8 where the CPU has VNNI (and
 OpenVINO is there), else bf16 where it has native bf16 (AVX-512 BF16 / AMX), else fp32: emulated arithmetic

@@ -179,7 +179,7 @@ def _quantize(model, frames: int):
         clip = np.stack([to_model_frame(av.VideoFrame.from_ndarray(rendered[j], format="rgb24")) for j in picks])
         clips.append((clip.astype(np.float32)[None].transpose(0, 4, 1, 2, 3) / 127.5 - 1.0).astype(np.float32))
     # PERFORMANCE (symmetric activations) + full bias correction: cosine to fp32 0.997 on real footage, where the
-    # MIXED preset with fast bias correction gave 0.94-0.97 (measured, see the README). The logits head (one
+    # MIXED preset with fast bias correction gave 0.94-0.97 (measured, see docs/measured.md). The logits head (one
     # 1x1x1 conv, under 0.1 % of the arithmetic) and the averages after the network stay fp32: quantized, the
     # 400 logits fell on a few levels and the class probabilities flattened (the cricket clip: "playing
     # cricket" 0.51 instead of 0.99).

@@ -26,7 +26,7 @@ MAX_FRAMES = 512  # 32 clips' worth of I3D input: more is a typo, not a setting
 class DecodeOptions:
     """How a video becomes frames. `num_frames` frames make one window (one vector); a video longer than a
     window is cut into windows of `num_frames` frames sampled at `window_fps`, one every `stride` seconds
-    (`stride` 0: one window spread over the whole video, the tutorial's one vector per video). README: why."""
+    (`stride` 0: one window spread over the whole video, the tutorial's one vector per video). docs/segments.md: why."""
 
     num_frames: int = 16
     window_fps: float = 8.0  # frames per second inside a window: 16 frames = a 2-s window
