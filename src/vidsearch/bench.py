@@ -26,7 +26,7 @@ from .intervals import paired_difference
 from .model import Embedder, Embedding, TimedEmbedding
 from .model.embedder import class_probabilities
 from .model.features import DEFAULT_FEATURE, LEGACY_FEATURE, Feature
-from .model.i3d import INCEPTION_BLOCKS
+from .model.blocks import INCEPTION_BLOCKS
 from .model.mirror import MirroredEmbedder
 from .reduce import l2_normalise
 from .progress import progress

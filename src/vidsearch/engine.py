@@ -7,14 +7,14 @@ import functools
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .actions import ActionResult, resolve_action
 from .collection import Collection, Embedded
 from .config import Settings
 from .ingest import FailurePolicy, IndexReport, IngestEvents, add_embedded, embed_windows, run_ingest
 from .ingest.distributed import Given, RayIngest
-from .model import Embedder, TimedEmbedding
+from .model import TimedEmbedding
 from .model.features import Feature
 from .model.labels import kinetics400_labels
 from .duplicates import DEFAULT_MIN_OVERLAP, MAX_RATIO, PROPOSAL_RATIO, DuplicateReport, find_duplicates
@@ -25,6 +25,9 @@ from .tags import Tag, merge_tags
 from .video import DecodeOptions, read_windows
 from .video.footage import FootageReader, same_footage
 from .video.information import informative_windows
+
+if TYPE_CHECKING:  # the network (PyTorch) is loaded when a command first embeds, not on import
+    from .model import Embedder
 
 
 @dataclass
@@ -54,6 +57,8 @@ class VideoSearch:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
+            from .model import Embedder
+
             self._embedder = Embedder(self.settings.precision, self.settings.top_k_tags, device=self.settings.device,
                                       feature=self.feature())
             if self._embedder.device == "cuda":  # a GPU wants bigger batches; the CPU is saturated by 4 clips
@@ -114,6 +119,8 @@ class VideoSearch:
         if ray is None:
             return run_ingest(items, self.collection, self.embedder, self.decode_options(), self.settings.ingest,
                               FailurePolicy(strict), events, prune_missing=prune)
+        from .model import Embedder
+
         make = Given(self._embedder) if self._embedder is not None else functools.partial(
             Embedder, self.settings.precision, self.settings.top_k_tags, device="cpu", feature=self.feature())
         cluster = RayIngest(make, self.decode_options(), self.settings.ingest.batch_size, ray or None, ray_actors)

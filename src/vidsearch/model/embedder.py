@@ -3,36 +3,16 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from ..tags import WINDOW_CLASSES, Tag
+from .embedding import MODEL_NAME, Embedding
 from .features import Feature
 from .labels import kinetics400_labels
 from .precision import resolve_precision
 from .runtime import default_runtime, make_runtime, resolve_device
-
-MODEL_NAME = "i3d-kinetics400-rgb"
-
-
-@dataclass
-class Embedding:
-    """The raw feature (block averages over time and space, `features.py`) and the top Kinetics classes."""
-
-    vector: np.ndarray
-    tags: list[Tag]
-    logits: np.ndarray
-
-
-@dataclass
-class TimedEmbedding:
-    """The embedding of one window of a video and where the window lies (seconds from the video's start)."""
-
-    start: float
-    end: float
-    embedding: Embedding
 
 
 def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .i3d import BLOCK_CHANNELS
+from .blocks import BLOCK_CHANNELS
 
 LEGACY_FEATURE = "Mixed_5c"  # what every collection made before features were recorded holds
 DEFAULT_FEATURE = "Mixed_5c+Mixed_4d"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .embedder import Embedding
+from .embedding import Embedding
 
 
 class MirroredEmbedder:

@@ -20,7 +20,8 @@ from torch import nn
 
 from ..version import __version__
 from .features import Feature
-from .weights import find_checkpoint, load_i3d
+from .checkpoint import find_checkpoint
+from .weights import load_i3d
 
 RUNTIMES = ("openvino", "torch")
 DEVICES = ("auto", "cpu", "cuda")

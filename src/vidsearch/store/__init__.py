@@ -8,13 +8,13 @@ from .base import (
     INDEX_TYPES, MAX_K, ActionHit, CollectionSpec, Hit, IndexConfig, IndexConfigError, IndexSaveError, Listing, Segment,
     SegmentHit, StoreError, StoreLockedError, VectorStore, VideoEntry, VideoFilter, check_k, segment_ids,
 )
+from .locations import is_lite_database, is_server_uri
 
 __all__ = [
     "INDEX_TYPES", "MAX_K", "ActionHit", "CollectionSpec", "Hit", "IndexConfig", "IndexConfigError", "IndexSaveError", "Listing", "Segment", "SegmentHit",
     "StoreError", "StoreLockedError", "VectorStore", "VideoEntry", "VideoFilter", "check_collection_name", "check_k", "open_store",
     "segment_ids",
 ]
-
 
 EMBEDDED_PREFIX, LITE_PREFIX = "embedded:", "milvus-lite:"
 COLLECTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,229}")  # + "__segments" stays within Milvus' 255
@@ -42,17 +42,16 @@ def open_store(db: str, collection: str = "videos", token: str | None = None, op
         from .brute_force import BruteForceStore
 
         return BruteForceStore(db, collection)
-    from .milvus import MilvusStore, is_lite_database, is_server_uri
-
-    if is_server_uri(db):
-        return MilvusStore(db, collection, token)
-    if db.startswith(LITE_PREFIX):
-        return MilvusStore(_path(db[len(LITE_PREFIX):], option), collection, token)
-    if db.startswith(EMBEDDED_PREFIX) or not is_lite_database(_path(db, option)):
+    milvus = is_server_uri(db) or db.startswith(LITE_PREFIX) or (
+        not db.startswith(EMBEDDED_PREFIX) and is_lite_database(_path(db, option)))
+    if not milvus:  # each backend is imported only when used: pymilvus alone costs half a second
         from .embedded import EmbeddedStore
 
         return EmbeddedStore(_path(db.removeprefix(EMBEDDED_PREFIX), option), collection)
-    return MilvusStore(db, collection, token)
+    from .milvus import MilvusStore
+
+    location = _path(db.removeprefix(LITE_PREFIX), option) if db.startswith(LITE_PREFIX) else db
+    return MilvusStore(location, collection, token)
 
 
 def _path(db: str, option: str = "--db") -> str:

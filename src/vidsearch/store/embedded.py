@@ -35,12 +35,12 @@ import faiss
 import numpy as np
 
 from ..tags import Action, Tag
+from .locations import DATABASE_FILE
 from .base import (
     ActionHit, CollectionSpec, Hit, IndexConfig, IndexSaveError, Listing, Segment, SegmentHit, StoreError, StoreLockedError,
     VectorStore, VideoEntry, VideoFilter, segment_ids,
 )
 
-DATABASE_FILE = "vidsearch.sqlite3"
 LOCK_FILE = "vidsearch.lock"
 SQLITE_HEADER = b"SQLite format 3\x00"
 DAMAGED_SQLITE = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}

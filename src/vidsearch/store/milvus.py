@@ -37,6 +37,7 @@ import numpy as np
 from pymilvus import DataType, MilvusClient, MilvusException
 
 from ..tags import Action, Tag
+from .locations import is_server_uri
 from .base import (
     INDEX_TYPES, ActionHit, CollectionSpec, Hit, Listing, Segment, SegmentHit, StoreError, StoreLockedError, VectorStore,
     VideoEntry, VideoFilter, segment_ids,
@@ -114,15 +115,6 @@ def filter_expr(where: VideoFilter | None) -> str:
         after = prefix[:-1] + chr(ord(prefix[-1]) + 1 + (ord(prefix[-1]) == 0xD7FF) * 0x800)  # skips surrogates
         parts.append(f"path >= {quote(prefix)} and path < {quote(after)}")
     return " and ".join(f"({p})" for p in parts)  # parenthesised: Milvus 2.3 binds `exists` loosely
-
-
-def is_server_uri(db: str) -> bool:
-    return db.startswith(("http://", "https://", "tcp://", "grpc://"))
-
-
-def is_lite_database(db: str) -> bool:
-    """A folder Milvus Lite made (its lock file, and none of the embedded store's)."""
-    return os.path.isfile(os.path.join(db, "LOCK")) and not os.path.isfile(os.path.join(db, "vidsearch.sqlite3"))
 
 
 def lite_lock_held(db: str) -> bool:
