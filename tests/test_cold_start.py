@@ -41,3 +41,17 @@ def test_commands_that_embed_nothing_load_no_network(db, tmp_path, argv):
     done = subprocess.run([sys.executable, "-c", RUN.format(heavy=HEAVY), "--db", str(db), *argv],
                           capture_output=True, text=True, timeout=120)
     assert done.stderr.splitlines()[-1] == "loaded:", (argv, done.stderr[-500:])
+
+
+def test_a_search_runs_the_converted_model_without_pytorch(embedder, tmp_path):
+    """Once OpenVINO's model is converted and cached (the `embedder` fixture did it), a new `search` process
+    reads it from the cache: PyTorch is never imported."""
+    if embedder.runtime.name != "openvino":
+        pytest.skip("PyTorch is the runtime here (no OpenVINO, or a GPU)")
+    video = make_video(tmp_path / "lib" / "a" / "one.mp4", motion="pulse", seed=1, width=128, height=96, seconds=2.5)
+    with VideoSearch(settings=Settings(db=str(tmp_path / "lib.db")), embedder=embedder) as engine:
+        engine.index(tmp_path / "lib")
+    done = subprocess.run([sys.executable, "-c", RUN.format(heavy=("torch",)), "--db", str(tmp_path / "lib.db"),
+                           "search", str(video)], capture_output=True, text=True, timeout=300)
+    assert str(video.resolve()) in done.stdout, done.stdout + done.stderr[-500:]
+    assert done.stderr.splitlines()[-1] == "loaded:", done.stderr[-500:]

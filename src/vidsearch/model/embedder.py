@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-import torch
 
 from ..tags import WINDOW_CLASSES, Tag
 from .embedding import MODEL_NAME, Embedding
@@ -15,13 +14,12 @@ from .precision import resolve_precision
 from .runtime import default_runtime, make_runtime, resolve_device
 
 
-def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
-    """T×H×W×3 uint8 (or a batch B×T×H×W×3) -> B×3×T×H×W float32 in [-1, 1]."""
-    x = torch.from_numpy(np.ascontiguousarray(frames))
+def network_input(frames: np.ndarray) -> np.ndarray:
+    """T×H×W×3 uint8 (or a batch B×T×H×W×3) -> B×3×T×H×W float32 in [-1, 1], contiguous."""
+    x = np.asarray(frames)
     if x.ndim == 4:
         x = x[None]
-    x = x.permute(0, 4, 1, 2, 3).float().div_(127.5).sub_(1.0)
-    return x
+    return np.ascontiguousarray(x.transpose(0, 4, 1, 2, 3), dtype=np.float32) / np.float32(127.5) - np.float32(1.0)
 
 
 def class_probabilities(logits: np.ndarray) -> np.ndarray:
@@ -44,8 +42,6 @@ class Embedder:
         runtime = "torch" if self.device == "cuda" else runtime or default_runtime()
         self.precision = resolve_precision(precision, self.device, runtime)
         self.top_k_tags = max(top_k_tags, WINDOW_CLASSES)  # a window keeps enough classes for find-action
-        if threads:
-            torch.set_num_threads(threads)
         self.runtime = make_runtime(self.precision, self.feature_spec, runtime, threads, self.device)
         self.labels = kinetics400_labels()
         self._lock = threading.Lock()  # one forward pass at a time: it uses every core already
@@ -57,7 +53,7 @@ class Embedder:
         """Embeds clips of the same frame count in one forward pass."""
         if not clips:
             return []
-        x = frames_to_tensor(np.stack(clips)).contiguous().numpy()
+        x = network_input(np.stack(clips))
         with self._lock:
             averages, logits = self.runtime(x)
         vectors = self.feature_spec.join(averages)

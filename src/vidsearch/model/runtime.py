@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
-import torch
-from torch import nn
 
 from ..version import __version__
-from .features import Feature
 from .checkpoint import find_checkpoint
-from .weights import load_i3d
+from .features import Feature
 
 RUNTIMES = ("openvino", "torch")
 DEVICES = ("auto", "cpu", "cuda")
@@ -49,18 +47,19 @@ def default_runtime() -> str:
     return "openvino"
 
 
-class _Pooled(nn.Module):
-    """The network with the feature averages inside it: one vector per clip comes out (the feature's blocks'
-    space-time averages side by side), not C×T×7×7 maps. Scaling each block to unit length happens after the
-    network (`Feature.join`): int8 quantization of a norm inside the graph left the parts off unit length."""
+def cuda_available() -> bool:
+    """Whether PyTorch sees a GPU; without importing PyTorch where no NVIDIA driver is installed (a plain CPU
+    machine: a second of start-up saved)."""
+    if not os.path.exists("/proc/driver/nvidia/version") and not shutil.which("nvidia-smi"):
+        return False
+    import torch
 
-    def __init__(self, net: nn.Module, feature: Feature):
-        super().__init__()
-        self.net, self.taps = net, feature.blocks
+    return torch.cuda.is_available()
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        maps, logits = self.net(x, self.taps)
-        return torch.cat([m.float().mean(dim=(2, 3, 4)) for m in maps], dim=1), logits.float()
+
+def cpu_threads() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def resolve_device(device: str | None) -> str:
@@ -69,29 +68,10 @@ def resolve_device(device: str | None) -> str:
     if device not in DEVICES:
         raise ValueError(f"device must be one of {DEVICES}, not {device!r}")
     if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
+        return "cuda" if cuda_available() else "cpu"
+    if device == "cuda" and not cuda_available():
         raise ValueError("--device cuda: PyTorch sees no CUDA GPU here (this build or this machine has none)")
     return device
-
-
-class TorchRuntime:
-    """The reference port; also the GPU path (bf16 autocast on CUDA)."""
-
-    name = "torch"
-
-    def __init__(self, precision: str, feature: Feature, device: str = "cpu"):
-        if precision not in ("fp32", "bf16"):
-            raise ValueError(f"PyTorch runs fp32 or bf16, not {precision}")
-        self.precision, self.device = precision, device
-        self.model = _Pooled(load_i3d().to(memory_format=torch.channels_last_3d), feature).eval().to(device)
-
-    @torch.inference_mode()
-    def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        tensor = torch.from_numpy(x).to(self.device).contiguous(memory_format=torch.channels_last_3d)
-        with torch.autocast(self.device, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
-            vectors, logits = self.model(tensor)
-        return vectors.cpu().numpy(), logits.cpu().numpy()
 
 
 def _model_key() -> str:
@@ -116,7 +96,7 @@ class OpenVINORuntime:
         import openvino
 
         self.precision, self.feature, self.core = precision, feature, openvino.Core()
-        self.threads = threads or torch.get_num_threads()
+        self.threads = threads or cpu_threads()
         self.folder = cache_root() / "openvino" / _model_key()
         self._compiled: dict[int, object] = {}
         self.build_seconds = 0.0  # time spent converting / quantizing in this process (0: came from the cache)
@@ -127,6 +107,10 @@ class OpenVINORuntime:
 
     def _build(self, frames: int) -> Path:
         import openvino
+        import torch
+
+        from .torch_runtime import Pooled
+        from .weights import load_i3d
 
         start = time.perf_counter()
         example = torch.zeros(1, 3, frames, 224, 224)
@@ -134,7 +118,7 @@ class OpenVINORuntime:
             # the trace reads the feature map's size as Python ints (TracerWarning): harmless, since a model
             # is built for one frame count and the 224x224 crop, the only shapes it is ever given
             warnings.simplefilter("ignore", torch.jit.TracerWarning)
-            model = openvino.convert_model(_Pooled(load_i3d(), self.feature).eval(), example_input=example,
+            model = openvino.convert_model(Pooled(load_i3d(), self.feature).eval(), example_input=example,
                                            input=[(-1, 3, frames, 224, 224)])
         if self.precision == "int8":
             model = _quantize(model, frames)
@@ -197,4 +181,6 @@ def make_runtime(precision: str, feature: Feature, runtime: str | None = None, t
         raise ValueError("int8 runs on OpenVINO on the CPU: choose bf16 or fp32 here")
     if runtime == "openvino":
         return OpenVINORuntime(precision, feature, threads)
-    return TorchRuntime(precision, feature, device)
+    from .torch_runtime import TorchRuntime
+
+    return TorchRuntime(precision, feature, device, threads)
