@@ -95,15 +95,16 @@ class _Worker:
 
 
 def start_local_runtime(ray, options: dict[str, Any]) -> None:
-    """`ray.init()` for a runtime of our own. Ray gives its new node a fixed 30 s to register and, when it does
-    not (a machine busy with other work), raises and leaves the started processes running: those are stopped
-    and the start tried again."""
+    """`ray.init()` for a runtime of our own. Ray gives its new node fixed times to start (30 s to register, a
+    wait for the GCS to write its port) and, when a machine busy with other work misses one, raises ("The
+    current node timed out during startup", "Timed out waiting for file .../gcs_server_port_...") and leaves the
+    started processes running: those are stopped and the start tried again."""
     for attempt in range(1, START_ATTEMPTS + 1):
         try:
             ray.init(**options)
             return
-        except Exception as error:  # Ray raises a bare Exception for this
-            if "timed out during startup" not in str(error):
+        except Exception as error:  # Ray raises a bare Exception or a RuntimeError for these
+            if "timed out" not in str(error).lower():
                 raise
             _stop_half_started_runtime(ray)
             if attempt == START_ATTEMPTS:
