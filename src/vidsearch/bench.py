@@ -26,6 +26,7 @@ from .intervals import paired_difference
 from .model import Embedder, Embedding, TimedEmbedding
 from .model.embedder import class_probabilities
 from .model.features import DEFAULT_FEATURE, LEGACY_FEATURE, Feature
+from .model.stream import DEFAULT_CONTEXT, LEGACY_CONTEXT
 from .model.blocks import INCEPTION_BLOCKS
 from .model.mirror import MirroredEmbedder
 from .reduce import l2_normalise
@@ -50,6 +51,7 @@ class BenchConfig:
     scores: float = 0.0  # > 0: the 400 class probabilities, times this, appended to the unit feature
     augment: int = 0  # database-side augmentation: each library window averaged with this many nearest
     feature: str = DEFAULT_FEATURE  # the I3D blocks (model/features.py)
+    context: str = DEFAULT_CONTEXT  # windows from one pass over the video, or each alone (model/stream.py)
 
     @property
     def name(self) -> str:
@@ -59,7 +61,8 @@ class BenchConfig:
                 + (f", {'alpha-' if self.alpha else ''}QE {self.expand}" + (f" a={self.alpha:g}" if self.alpha else "")
                    if self.expand else "")
                 + (f", class scores x{self.scores:g}" if self.scores else "")
-                + (f", DBA {self.augment}" if self.augment else ""))
+                + (f", DBA {self.augment}" if self.augment else "")
+                + (", each window alone" if self.context == "window" else ""))
 
     def decode(self) -> DecodeOptions:
         return DecodeOptions(num_frames=self.frames, stride=DecodeOptions.stride if self.segments else 0.0)
@@ -76,7 +79,8 @@ def default_configs(dims: tuple[int, ...] = (256, 128, 64), frames: tuple[int, .
 
 
 TODAY = dict(centre=True, segments=True)  # the search defaults as a bench configuration (16 frames)
-BEFORE = dict(TODAY, feature=LEGACY_FEATURE)  # the defaults before the feature was re-decided (issue 14)
+PER_WINDOW = dict(TODAY, context=LEGACY_CONTEXT)  # the defaults before windows were streamed (0.5)
+BEFORE = dict(PER_WINDOW, feature=LEGACY_FEATURE)  # the defaults before the feature was re-decided (issue 14)
 
 
 def defaults_configs() -> list[BenchConfig]:
@@ -104,8 +108,14 @@ def features_configs() -> list[BenchConfig]:
     return [BenchConfig(**BEFORE), *(BenchConfig(**dict(TODAY, feature=f)) for f in middle), BenchConfig(**TODAY)]
 
 
+def context_configs() -> list[BenchConfig]:
+    """Windows embedded each alone (the defaults of 0.5) against windows pooled from one pass over the video
+    (issue 29: each frame through the network once)."""
+    return [BenchConfig(**PER_WINDOW), BenchConfig(**TODAY)]
+
+
 SUITES = {"reduction": default_configs, "defaults": defaults_configs, "candidates": candidates_configs,
-          "features": features_configs}
+          "features": features_configs, "context": context_configs}
 
 
 class _Widened:
@@ -115,6 +125,7 @@ class _Widened:
         self.embedder, self.dim = embedder, dim
         self.name, self.precision, self.labels = f"{embedder.name}+{dim}", embedder.precision, embedder.labels
         self.feature = getattr(embedder, "feature", None)
+        self.context = getattr(embedder, "context", None)
 
     def embed_batch(self, clips):
         raise RuntimeError("bench features are embedded before the collection is made")
@@ -163,7 +174,7 @@ def _embed_all(embedder: Embedder, items, queries: list[Path], options: DecodeOp
 
     def embed(path: Path) -> tuple[list[TimedEmbedding], float]:
         windows, info = read_windows(path, options)
-        return embed_windows(embedder, windows, 4), info.duration
+        return embed_windows(embedder, windows, 4, options), info.duration
 
     library = []
     for item in progress(items, desc=f"embedding ({options.num_frames} frames, stride {options.stride:g} s)"):
@@ -188,20 +199,20 @@ def run_bench(dataset: Path, configs: list[BenchConfig], k: int = 10, say=print,
     queries = query_files(dataset / "test")
     models: dict[str, object] = {}
 
-    def model_for(feature: str):
+    def model_for(feature: str, context: str):
         """`embedder` when given (a test's fake: it has one feature), else the real model for that feature."""
         if embedder is not None:
             return embedder
-        if feature not in models:
-            models[feature] = Embedder(precision, feature=feature)
-        return models[feature]
+        if (feature, context) not in models:
+            models[(feature, context)] = Embedder(precision, feature=feature, context=context)
+        return models[(feature, context)]
 
     features: dict[tuple, tuple] = {}
     rows: list[BenchRow] = []
     with tempfile.TemporaryDirectory() as tmp:
         for n, config in enumerate(progress(configs, desc="configurations", unit="config")):
-            key = (config.frames, config.segments, config.mirror, config.feature)
-            model = model_for(config.feature)
+            key = (config.frames, config.segments, config.mirror, config.feature, config.context)
+            model = model_for(config.feature, config.context)
             if key not in features:
                 say(f"embedding {len(items)} library videos and {len(queries)} queries ({config.name}) ...")
                 features[key] = _embed_all(MirroredEmbedder(model) if config.mirror else model, items, queries,

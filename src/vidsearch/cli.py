@@ -13,6 +13,7 @@ from pathlib import Path
 from .config import DB_ENV, ReduceConfig, Settings, default_db
 from .model import WeightsNotFoundError
 from .model.features import DEFAULT_FEATURE, Feature
+from .model.stream import CONTEXTS, DEFAULT_CONTEXT
 from .progress import IndexProgress
 from .sources import SourceError, parse_id, shown
 from .store import INDEX_TYPES, MAX_K, IndexConfig, StoreError, VideoFilter, check_collection_name
@@ -109,7 +110,7 @@ def _feature(text: str) -> str:
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings(db=args.db, collection=args.collection, precision=args.precision, device=args.device,
-                        feature=args.feature)
+                        feature=args.feature, context=args.context)
     if args.token:
         settings.token = args.token
     if getattr(args, "frames", None) is not None:
@@ -421,6 +422,10 @@ def _common(suppress: bool) -> argparse.ArgumentParser:
     common.add_argument("--feature", type=_feature, default=default(None), metavar="BLOCKS",
                         help=f"the I3D blocks a NEW collection's vectors are made of, joined with + (default "
                              f"{DEFAULT_FEATURE}; the tutorial's is Mixed_5c); an existing collection keeps its own")
+    common.add_argument("--context", choices=CONTEXTS, default=default(None),
+                        help=f"how a NEW collection's windows are embedded (default {DEFAULT_CONTEXT}: from one pass "
+                             f"over the video, each frame through the network once; window: each window alone, "
+                             f"as before 0.6); an existing collection keeps its own")
     common.add_argument("--json", action="store_true", default=default(False), help="machine-readable output")
     return common
 
@@ -550,11 +555,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="compare configurations on a dataset, with 95 %% intervals")
     p.add_argument("dataset", type=_user_path, help="a folder made by `vidsearch dataset build`")
-    p.add_argument("--suite", choices=["reduction", "defaults", "candidates", "features"], default="reduction",
+    p.add_argument("--suite", choices=["reduction", "defaults", "candidates", "features", "context"], default="reduction",
                    help="reduction: dimensions, reductions, frame counts, centring (default); defaults: the "
                         "previous defaults against today's, other I3D features, centring, mirroring, query expansion, "
                         "class scores, database-side augmentation and frame count; candidates: the previous defaults "
-                        "against today's (for the held-out sets); features: every I3D block alone as the vector")
+                        "against today's (for the held-out sets); features: every I3D block alone as the vector; "
+                        "context: windows embedded each alone against windows from one pass over the video")
     p.add_argument("-k", type=_bounded(int, 1, MAX_K, "k"), default=10)
     p.add_argument("--out", type=_user_path, help="where bench.md/.json/.png go (default DATASET/bench)")
     p.set_defaults(func=cmd_bench)

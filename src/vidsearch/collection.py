@@ -19,6 +19,7 @@ from . import config
 from .config import ReduceConfig
 from .model import TimedEmbedding
 from .model.features import LEGACY_FEATURE
+from .model.stream import LEGACY_CONTEXT
 from .reduce import Projection, ProjectionMismatchError, check_reduction, fit_projection, l2_normalise
 from .sources import SourceItem
 from .store import CollectionSpec, IndexConfig, IndexSaveError, Listing, Segment, StoreError, VectorStore, VideoEntry, VideoFilter
@@ -125,12 +126,22 @@ class Collection:
             return self.spec().meta.get("feature", LEGACY_FEATURE)
         return default
 
+    def context(self, default: str | None) -> str | None:
+        """How the collection's windows were embedded (`model/stream.py`): 'stream' (from one pass over the
+        video) or 'window' (each alone: every collection made before 0.6); `default` for one still to be made."""
+        if self.exists():
+            return self.spec().meta.get("context", LEGACY_CONTEXT)
+        return default
+
     def check_model(self, model: ModelInfo) -> None:
-        """A model that embeds another feature than the collection holds would make its searches meaningless."""
-        ours, theirs = self.feature(None), getattr(model, "feature", None)
-        if None not in (ours, theirs) and ours != theirs:
-            raise StoreError(f"collection {self.name!r} in {self.location} holds the I3D feature {ours}, "
-                             f"this model embeds {theirs}: use --feature {ours} (or leave --feature out)")
+        """A model that embeds another feature, or windows another way, than the collection holds would make
+        its searches meaningless."""
+        for what, option, ours, theirs in (("the I3D feature", "--feature", self.feature(None), getattr(model, "feature", None)),
+                                           ("windows embedded with context", "--context", self.context(None),
+                                            getattr(model, "context", None))):
+            if None not in (ours, theirs) and ours != theirs:
+                raise StoreError(f"collection {self.name!r} in {self.location} holds {what} {ours}, this model "
+                                 f"embeds {theirs}: use {option} {ours} (or leave {option} out)")
 
     # -- creating it ---------------------------------------------------------------------------------------
     def check_new(self, model_dim: int) -> None:
@@ -160,8 +171,9 @@ class Collection:
         meta = {"model": model.name, "layout": LAYOUT, "num_frames": self.decode.num_frames,
                 "segments": self.decode.segment_params(), "precision": model.precision, "actions": WINDOW_CLASSES,
                 "projection": projection.to_json()}
-        if getattr(model, "feature", None):
-            meta["feature"] = model.feature
+        for recorded in ("feature", "context"):
+            if getattr(model, recorded, None):
+                meta[recorded] = getattr(model, recorded)
         spec = CollectionSpec(dim=projection.output_dim, index=self.index, meta=meta)
         self.store.create(spec)
         return spec
@@ -231,6 +243,7 @@ class Collection:
             "dim": spec.dim,
             "model": spec.meta.get("model", ""),
             "feature": spec.meta.get("feature", LEGACY_FEATURE),
+            "context": spec.meta.get("context", LEGACY_CONTEXT),
             "index": {"type": spec.index.index_type, "metric": spec.index.metric,
                       "nlist": spec.index.nlist, "nprobe": spec.index.nprobe},
             "db": self.store.location,

@@ -71,6 +71,7 @@ class Settings:
     precision: str | None = None  # None/auto: bf16 where the CPU has it natively (or on a GPU), else fp32
     device: str | None = None  # None/auto: CUDA when PyTorch sees a GPU, else the CPU (OpenVINO)
     feature: str | None = None  # I3D blocks a NEW collection's vectors are made of (None: model.features' default)
+    context: str | None = None  # how a NEW collection's windows are embedded (None: model.stream's default)
     index: IndexConfig = field(default_factory=IndexConfig)
     reduce: ReduceConfig = field(default_factory=ReduceConfig)
     ingest: IngestConfig = field(default_factory=IngestConfig)

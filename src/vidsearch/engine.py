@@ -16,6 +16,7 @@ from .ingest import FailurePolicy, IndexReport, IngestEvents, add_embedded, embe
 from .ingest.distributed import Given, RayIngest
 from .model import TimedEmbedding
 from .model.features import Feature
+from .model.stream import parse_context
 from .model.labels import kinetics400_labels
 from .duplicates import DEFAULT_MIN_OVERLAP, MAX_RATIO, PROPOSAL_RATIO, DuplicateReport, find_duplicates
 from .search import COPY_THRESHOLD, VideoMatch, check_per_video, find, frames_check
@@ -60,7 +61,7 @@ class VideoSearch:
             from .model import Embedder
 
             self._embedder = Embedder(self.settings.precision, self.settings.top_k_tags, device=self.settings.device,
-                                      feature=self.feature())
+                                      feature=self.feature(), context=self.context())
             if self._embedder.device == "cuda":  # a GPU wants bigger batches; the CPU is saturated by 4 clips
                 self.settings.ingest.batch_size = max(self.settings.ingest.batch_size, 16)
         elif not self._model_checked and self.collection.exists():  # a model handed in must fit the collection
@@ -72,6 +73,11 @@ class VideoSearch:
         """The I3D feature videos and queries are embedded into: the collection's own once it exists (queries
         must match the library), else the settings' (`model/features.py`)."""
         return self.collection.feature(Feature.parse(self.settings.feature).name)
+
+    def context(self) -> str:
+        """How windows are embedded: the collection's own way once it exists, else the settings'
+        (`model/stream.py`)."""
+        return self.collection.context(parse_context(self.settings.context))
 
     @property
     def store(self) -> VectorStore:
@@ -88,7 +94,7 @@ class VideoSearch:
     def embed(self, path: str | Path) -> list[TimedEmbedding]:
         """A query's windows, cut like the library's, embedded."""
         windows, _ = read_windows(path, self.decode_options())
-        return embed_windows(self.embedder, windows, self.settings.ingest.batch_size)
+        return embed_windows(self.embedder, windows, self.settings.ingest.batch_size, self.decode_options())
 
     # -- indexing ----------------------------------------------------------------------------------------
     def claim(self) -> None:
@@ -122,7 +128,8 @@ class VideoSearch:
         from .model import Embedder
 
         make = Given(self._embedder) if self._embedder is not None else functools.partial(
-            Embedder, self.settings.precision, self.settings.top_k_tags, device="cpu", feature=self.feature())
+            Embedder, self.settings.precision, self.settings.top_k_tags, device="cpu", feature=self.feature(),
+            context=self.context())
         cluster = RayIngest(make, self.decode_options(), self.settings.ingest.batch_size, ray or None, ray_actors)
         try:
             return run_ingest(items, self.collection, cluster.describe(), self.decode_options(), self.settings.ingest,

@@ -56,6 +56,7 @@ class ModelDescription:
     dim: int
     precision: str
     feature: str | None = None  # the I3D blocks (a custom model may have none)
+    context: str | None = None  # how windows are embedded (`model/stream.py`)
 
 
 @dataclass
@@ -84,13 +85,13 @@ class _Worker:
 
     def describe(self) -> ModelDescription:
         return ModelDescription(self.embedder.name, self.embedder.dim, self.embedder.precision,
-                                getattr(self.embedder, "feature", None))
+                                getattr(self.embedder, "feature", None), getattr(self.embedder, "context", None))
 
     def embed_video(self, item: SourceItem, fingerprint: str) -> VideoResult:
         failures: list[Failure] = []
         parts = decode_parts(item.id, item.path, self.options)
         embedded = [e for batch in embed_stream(self.embedder, [(item, fingerprint)], parts, self.batch_size,
-                                                failures.append, lambda done: None) for e in batch]
+                                                failures.append, lambda done: None, self.options) for e in batch]
         return VideoResult(embedded, failures)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Protocol
 
 import numpy as np
@@ -96,8 +96,31 @@ def decoded_stream(todo: list[tuple[SourceItem, str]], options: DecodeOptions, c
     yield from pool.run((item.id, item.path) for item, _ in todo)
 
 
-def embed_windows(embedder: ClipEmbedder, windows: list[Window], batch_size: int) -> list[TimedEmbedding]:
-    """A query's (or any list of) windows embedded in batches."""
+def window_stream(embedder: ClipEmbedder, options: DecodeOptions | None):
+    """The embedder's stream for one video's windows (each frame through the network once, `model/stream.py`),
+    or None where windows are embedded one by one: a collection made that way, windows off the network's time
+    grid, or a model that embeds clips only (a test's fake, the mirrored bench model)."""
+    streams = getattr(embedder, "streams", None)
+    if options is None or streams is None or not streams(options.num_frames, options.stride_frames):
+        return None
+    return embedder.window_stream(options.num_frames)
+
+
+def grid_index(window: Window, options: DecodeOptions) -> int:
+    """A window's first frame on the sampling grid (its start is that index over the window fps)."""
+    return round(window.start * options.window_fps)
+
+
+def embed_windows(embedder: ClipEmbedder, windows: list[Window], batch_size: int,
+                  options: DecodeOptions | None = None) -> list[TimedEmbedding]:
+    """A query's (or any list of) windows embedded: from one pass over their frames where the embedder streams
+    windows cut with `options`, else in batches."""
+    if (stream := window_stream(embedder, options)) is not None:
+        done = {}
+        for w in windows:
+            done.update(stream.push(grid_index(w, options), w.frames))
+        done.update(stream.finish())
+        return [TimedEmbedding(w.start, w.end, done[grid_index(w, options)]) for w in windows]
     out = []
     for i in range(0, len(windows), batch_size):
         batch = windows[i : i + batch_size]
@@ -115,21 +138,30 @@ class _Video:
     duration: float = 0.0
     decoded: bool = False  # its last window has arrived
     failed: bool = False
+    stream: object = None  # the embedder's stream when its windows are embedded from one pass (`window_stream`)
+    waiting: dict = field(default_factory=dict)  # grid index -> window, for windows pushed and not yet embedded
 
 
 def embed_stream(embedder: ClipEmbedder, todo: list[tuple[SourceItem, str]], decoded: Iterable[Decoded],
-                 batch_size: int, fail: Fail, progress: Callable[[int], None]) -> Iterator[list[Embedded]]:
-    """Yields videos whose every window is embedded, as their windows arrive (batches mix videos);
-    failures go to `fail`, and a video that fails at any window is dropped whole."""
+                 batch_size: int, fail: Fail, progress: Callable[[int], None],
+                 options: DecodeOptions | None = None) -> Iterator[list[Embedded]]:
+    """Yields videos whose every window is embedded, as their windows arrive (batches mix videos; a streaming
+    embedder takes each video's windows through its own stream instead); failures go to `fail`, and a video
+    that fails at any window is dropped whole."""
     by_id = {item.id: (item, fp) for item, fp in todo}
     videos: dict[object, _Video] = {}
     batch: list[tuple[_Video, Window]] = []
     for part in decoded:
-        video = videos.setdefault(part.key, _Video(*by_id[part.key], windows=[]))
+        if part.key not in videos:
+            videos[part.key] = _Video(*by_id[part.key], windows=[], stream=window_stream(embedder, options))
+        video = videos[part.key]
         if part.error is not None:
             video.failed = True
             fail(failure_of(video.item.path, "decode", part.error))
-        batch += [(video, w) for w in part.windows]
+        if video.stream is not None:
+            stream_windows(video, part.windows, part.final, options, fail)
+        else:
+            batch += [(video, w) for w in part.windows]
         if part.final:
             video.decoded = True
             video.duration = part.info.duration if part.info else 0.0
@@ -143,6 +175,28 @@ def embed_stream(embedder: ClipEmbedder, todo: list[tuple[SourceItem, str]], dec
         complete = [Embedded(v.item, v.windows, v.fingerprint, v.duration) for v in done if not v.failed]
         if complete:
             yield complete
+
+
+def stream_windows(video: _Video, windows: list[Window], final: bool, options: DecodeOptions, fail: Fail) -> None:
+    """Pushes a part's windows through the video's stream, appending the windows it has embedded; any error
+    fails the video (its stream is dropped)."""
+    if video.failed:
+        return
+    try:
+        done = []
+        for window in windows:
+            index = grid_index(window, options)
+            video.waiting[index] = window
+            done += video.stream.push(index, window.frames)
+        if final:
+            done += video.stream.finish()
+    except Exception as error:  # noqa: BLE001 - reported, the run goes on
+        video.failed, video.stream, video.waiting = True, None, {}
+        fail(failure_of(video.item.path, "embed", error))
+        return
+    for index, embedding in done:
+        window = video.waiting.pop(index)
+        video.windows.append(TimedEmbedding(window.start, window.end, embedding))
 
 
 def embed_batch(embedder: ClipEmbedder, batch: list[tuple[_Video, Window]], fail: Fail) -> None:
@@ -249,7 +303,7 @@ def run_ingest(items: list[SourceItem], collection: Collection, embedder: ClipEm
         batches = stream(todo, fail, events.on_progress)
     else:
         batches = embed_stream(embedder, todo, decoded_stream(todo, options, config), config.batch_size, fail,
-                               events.on_progress)
+                               events.on_progress, options)
     add_embedded(collection, embedder, batches, report, config.insert_batch, fail)
     if prune_missing:
         prune(collection, report)

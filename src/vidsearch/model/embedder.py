@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Callable
 
 import numpy as np
 
@@ -12,6 +13,7 @@ from .features import Feature
 from .labels import kinetics400_labels
 from .precision import resolve_precision
 from .runtime import default_runtime, make_runtime, resolve_device
+from .stream import ALIGN, WindowStream, can_stream, output_layout, parse_context
 
 
 def network_input(frames: np.ndarray) -> np.ndarray:
@@ -35,7 +37,9 @@ class Embedder:
     name = MODEL_NAME
 
     def __init__(self, precision: str | None = None, top_k_tags: int = 5, threads: int | None = None,
-                 runtime: str | None = None, device: str | None = None, feature: str | None = None):
+                 runtime: str | None = None, device: str | None = None, feature: str | None = None,
+                 context: str | None = None):
+        self.context = parse_context(context)  # how a video's windows are embedded (`stream.py`)
         self.feature_spec = Feature.parse(feature)
         self.feature, self.dim = self.feature_spec.name, self.feature_spec.dim
         self.device = resolve_device(device)
@@ -56,6 +60,9 @@ class Embedder:
         x = network_input(np.stack(clips))
         with self._lock:
             averages, logits = self.runtime(x)
+        return self._embeddings(averages, logits)
+
+    def _embeddings(self, averages: np.ndarray, logits: np.ndarray) -> list[Embedding]:
         vectors = self.feature_spec.join(averages)
         return [Embedding(vector=v, tags=self.top_tags(l), logits=l) for v, l in zip(vectors, logits)]
 
@@ -63,3 +70,40 @@ class Embedder:
         probs = class_probabilities(logits)
         order = np.argsort(-probs)[: self.top_k_tags]
         return [Tag(self.labels[i], float(probs[i])) for i in order]
+
+    def stream_maps(self, frames: np.ndarray) -> dict[tuple[str, int], np.ndarray]:
+        """One pass over consecutive frames (N×224×224×3 uint8, N a multiple of 4): per-step maps, padded at
+        the end with zero input (what TF 'SAME' padding adds) to a multiple of 8 frames."""
+        x = network_input(frames)
+        if x.shape[2] % ALIGN:
+            x = np.concatenate([x, np.zeros((*x.shape[:2], ALIGN - x.shape[2] % ALIGN, *x.shape[3:]), x.dtype)], 2)
+        with self._lock:
+            maps = self.runtime.stream(x)
+        return dict(zip(output_layout(self.feature_spec), maps))
+
+    def streams(self, num_frames: int, stride_frames: int) -> bool:
+        """Whether windows of this shape are embedded from a shared pass (the context says so and they fit)."""
+        return self.context == "stream" and can_stream(num_frames, stride_frames)
+
+    def window_stream(self, num_frames: int) -> "EmbeddingStream":
+        return EmbeddingStream(WindowStream(self.stream_maps, self.feature_spec, num_frames), self._embeddings)
+
+
+class EmbeddingStream:
+    """One video's windows in, their embeddings out as chunks complete (`stream.WindowStream`); `make` turns
+    block averages and logits into embeddings."""
+
+    def __init__(self, stream: WindowStream, make: Callable[[np.ndarray, np.ndarray], list[Embedding]]):
+        self.stream, self.make = stream, make
+
+    def push(self, start: int, frames: np.ndarray) -> list[tuple[int, Embedding]]:
+        return self._embeddings(self.stream.push(start, frames))
+
+    def finish(self) -> list[tuple[int, Embedding]]:
+        return self._embeddings(self.stream.finish())
+
+    def _embeddings(self, done) -> list[tuple[int, Embedding]]:
+        if not done:
+            return []
+        starts, averages, logits = zip(*done)
+        return list(zip(starts, self.make(np.stack(averages), np.stack(logits))))

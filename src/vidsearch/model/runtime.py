@@ -20,6 +20,7 @@ import numpy as np
 from ..version import __version__
 from .checkpoint import find_checkpoint
 from .features import Feature
+from .stream import ALIGN
 
 RUNTIMES = ("openvino", "torch")
 DEVICES = ("auto", "cpu", "cuda")
@@ -102,26 +103,31 @@ class OpenVINORuntime:
         self.build_seconds = 0.0  # time spent converting / quantizing in this process (0: came from the cache)
 
     def _path(self, frames: int) -> Path:
+        """`frames` 0: the streamed network (any multiple of 8 frames, `stream.py`)."""
         blocks = "-".join(b.replace("Mixed_", "") for b in self.feature.blocks)
-        return self.folder / f"i3d-t{frames}-{blocks}-{'int8' if self.precision == 'int8' else 'fp32'}.xml"
+        shape = f"t{frames}" if frames else "stream"
+        return self.folder / f"i3d-{shape}-{blocks}-{'int8' if self.precision == 'int8' else 'fp32'}.xml"
 
     def _build(self, frames: int) -> Path:
         import openvino
         import torch
 
-        from .torch_runtime import Pooled
+        from .torch_runtime import Pooled, Streamed
         from .weights import load_i3d
 
         start = time.perf_counter()
-        example = torch.zeros(1, 3, frames, 224, 224)
+        if frames:
+            network, shape = Pooled(load_i3d(), self.feature), (-1, 3, frames, 224, 224)
+        else:  # TF 'SAME' padding is the same for every multiple of 8 frames: one graph, any length
+            network, shape = Streamed(load_i3d(), self.feature), (1, 3, -1, 224, 224)
+        example = torch.zeros(1, 3, frames or 2 * ALIGN, 224, 224)
         with warnings.catch_warnings():
             # the trace reads the feature map's size as Python ints (TracerWarning): harmless, since a model
-            # is built for one frame count and the 224x224 crop, the only shapes it is ever given
+            # is built for one frame count (or multiples of 8) and the 224x224 crop, the only shapes it is given
             warnings.simplefilter("ignore", torch.jit.TracerWarning)
-            model = openvino.convert_model(Pooled(load_i3d(), self.feature).eval(), example_input=example,
-                                           input=[(-1, 3, frames, 224, 224)])
+            model = openvino.convert_model(network.eval(), example_input=example, input=[shape])
         if self.precision == "int8":
-            model = _quantize(model, frames)
+            model = _quantize(model, frames or 2 * ALIGN)
         target = self._path(frames)
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.stem}.{os.getpid()}.xml")
@@ -145,6 +151,11 @@ class OpenVINORuntime:
     def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         out = self.compiled(x.shape[2])(np.ascontiguousarray(x, dtype=np.float32))
         return np.asarray(out[0]), np.asarray(out[1])
+
+    def stream(self, x: np.ndarray) -> list[np.ndarray]:
+        """A chunk's per-step maps (`torch_runtime.Streamed`)."""
+        out = self.compiled(0)(np.ascontiguousarray(x, dtype=np.float32))
+        return [np.asarray(out[i]) for i in range(len(out))]
 
 
 def _quantize(model, frames: int):
