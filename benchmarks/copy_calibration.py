@@ -3,7 +3,7 @@ the `copy` flag of search results) and the vectors' own threshold (search.COPY_T
 frames cannot be read).
 
     python benchmarks/copy_calibration.py --copies data/copies --real data/real --long data/long [--work DIR]
-        [--feature BLOCKS] [--json]
+        [--feature BLOCKS] [--context stream|window] [--json]
 
 Datasets from `vidsearch dataset build copies|real|long`. Everything is embedded once (cached in --work),
 then indexed with the default settings (as `vidsearch index` would) into these collections:
@@ -42,6 +42,7 @@ from vidsearch.datasets.real import clip_footage, fetch_sources, shared_seconds
 from vidsearch.duplicates import PROPOSAL_RATIO, find_duplicates
 from vidsearch.evaluate import query_files, read_truth
 from vidsearch.model import Embedder
+from vidsearch.model.stream import CONTEXTS
 from vidsearch.search import find, frames_check
 from vidsearch.sources import read_folder
 from vidsearch.video import DecodeOptions
@@ -89,7 +90,7 @@ class FrameScores:
 
 
 def embedded(work: Path, name: str, folder: Path, queries: list[Path], embedder: Embedder):
-    cache = work / f"{name}-{embedder.feature}.pickle"
+    cache = work / f"{name}-{embedder.feature}-{embedder.context}.pickle"
     if cache.exists():
         return pickle.loads(cache.read_bytes())
     print(f"embedding {name} ...", file=sys.stderr)
@@ -178,10 +179,12 @@ def main() -> None:
     parser.add_argument("--long", type=Path, default=Path("data/long"))
     parser.add_argument("--work", type=Path, default=Path("data/copy_calibration"))
     parser.add_argument("--feature", default=None, help="the I3D blocks (default: vidsearch's default feature)")
+    parser.add_argument("--context", default=None, choices=CONTEXTS,
+                        help="how windows are embedded (default: vidsearch's default, model/stream.py)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    embedder = Embedder(feature=args.feature)
+    embedder = Embedder(feature=args.feature, context=args.context)
     copies_queries = query_files(args.copies / "test")
     real_queries = query_files(args.real / "test")
     long_queries = query_files(args.long / "test")

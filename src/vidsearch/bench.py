@@ -111,7 +111,7 @@ def features_configs() -> list[BenchConfig]:
 def context_configs() -> list[BenchConfig]:
     """Windows embedded each alone (the defaults of 0.5) against windows pooled from one pass over the video
     (issue 29: each frame through the network once)."""
-    return [BenchConfig(**PER_WINDOW), BenchConfig(**TODAY)]
+    return [BenchConfig(**PER_WINDOW), BenchConfig(**dict(TODAY, context="stream"))]
 
 
 SUITES = {"reduction": default_configs, "defaults": defaults_configs, "candidates": candidates_configs,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import psutil
 import pytest
@@ -29,8 +30,13 @@ class SlowToStartRay:
 
     def init(self, **options):
         self.inits += 1
-        self.started.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)",
-                                              str(self.__file__)]))
+        process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", str(self.__file__)])
+        self.started.append(process)
+        # Ray raises 30 s after its processes started: by then they run their own program (a process still
+        # between fork and exec shows this one's command line, which a loaded machine made visible here)
+        deadline = time.monotonic() + 15
+        while str(self.__file__) not in " ".join(psutil.Process(process.pid).cmdline()) and time.monotonic() < deadline:
+            time.sleep(0.01)
         if self.inits <= self.failures:
             raise self.timeout
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from vidsearch.model.features import Feature
-from vidsearch.model.stream import (ALIGN, CHUNK_FRAMES, DEFAULT_CONTEXT, MARGIN_FRAMES, STEP_FRAMES, WindowStream, can_stream,
-                                    output_layout, parse_context, step_of)
+from vidsearch.model.stream import (ALIGN, CHUNK_FRAMES, DEFAULT_CONTEXT, EDGE_FRAMES, MARGIN_FRAMES, STEP_FRAMES,
+                                    WindowStream, can_stream, mirrored_ends, output_layout, parse_context, step_of)
 
 FEATURE = Feature.parse("Mixed_5c+Mixed_4d+Mixed_3c")
 
@@ -58,11 +58,11 @@ def test_each_window_is_the_average_of_its_own_frames_however_the_chunks_fall(fr
         expected = video[s : s + 16, 0, 0, 0].mean()
         vector, logits = got[s]
         assert np.allclose(vector, expected) and np.allclose(logits, expected), s
-    assert max(network.lengths) <= CHUNK_FRAMES
+    assert max(network.lengths) <= CHUNK_FRAMES + 2 * EDGE_FRAMES
     # every frame through the network about once: a chunk moves on by all it holds but its margins and the
-    # frames the next window shares with the last one done
+    # frames the next window shares with the last one done; the run's two ends are mirrored
     advance = CHUNK_FRAMES - 2 * MARGIN_FRAMES - (16 - 4)
-    assert sum(network.lengths) <= frames * CHUNK_FRAMES / advance + ALIGN
+    assert sum(network.lengths) <= frames * CHUNK_FRAMES / advance + 2 * EDGE_FRAMES + ALIGN
 
 
 def test_a_gap_starts_a_new_run_and_windows_off_the_grid_never_share_a_pass():
@@ -73,7 +73,8 @@ def test_a_gap_starts_a_new_run_and_windows_off_the_grid_never_share_a_pass():
     got = run(WindowStream(network, FEATURE, 16), video, starts)
     for s in starts:
         assert np.allclose(got[s][0], video[s : s + 16, 0, 0, 0].mean())
-    assert network.lengths == [24, 20, 16]  # each run alone: nothing decoded in a gap is made up
+    # each run alone, its ends mirrored: nothing decoded in a gap is made up
+    assert network.lengths == [len(mirrored_ends(np.zeros(n), EDGE_FRAMES, EDGE_FRAMES)[0]) for n in (24, 20, 16)]
 
 
 def test_memory_stays_one_chunk_on_a_long_video():
@@ -87,13 +88,21 @@ def test_memory_stays_one_chunk_on_a_long_video():
     assert held <= CHUNK_FRAMES + 16
 
 
-def test_a_window_alone_is_one_pass_over_its_own_frames():
-    """A video shorter than one window (one window spread over it) goes through exactly as the per-window
-    network would see it: one 16-frame chunk, phase 0."""
+def test_a_window_alone_is_one_pass_over_its_frames_and_their_mirror_images():
+    """A video shorter than one window (one window spread over it): one pass, its frames mirrored at both ends."""
     network = StepAverages()
     video = frames_of(np.arange(16) * 3)
     got = run(WindowStream(network, FEATURE, 16), video, [0])
-    assert network.lengths == [16] and np.allclose(got[0][0], video[:, 0, 0, 0].mean())
+    edge = min(EDGE_FRAMES, 15) // 4 * 4
+    assert network.lengths == [16 + 2 * edge] and np.allclose(got[0][0], video[:, 0, 0, 0].mean())
+
+
+def test_mirrored_ends():
+    clip = np.arange(10)
+    assert [(c.tolist(), n) for c, n in [mirrored_ends(clip, 4, 4)]] == [([4, 3, 2, 1, *range(10), 8, 7, 6, 5], 4)]
+    mirrored, before = mirrored_ends(clip, 16, 0)  # what there is, in whole steps
+    assert mirrored.tolist() == [8, 7, 6, 5, 4, 3, 2, 1, *range(10)] and before == 8
+    assert mirrored_ends(clip, 0, 0)[0].tolist() == list(range(10))
 
 
 def test_which_windows_can_stream_and_context_names():

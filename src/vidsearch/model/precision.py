@@ -30,6 +30,22 @@ def _cpu_flags() -> list[str]:
         return []
 
 
+DECIDING_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+
+
+def cpu_summary() -> dict:
+    """The CPU's model name and the flags the precision is chosen on: what a speed figure must be quoted with."""
+    name = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            name = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        pass
+    flags = set(_cpu_flags())
+    return {"model": name, "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+            "flags": [f for f in DECIDING_FLAGS if f in flags]}
+
+
 @lru_cache(maxsize=1)
 def cpu_has_native_int8() -> bool:
     """VNNI int8 dot products (AVX-512 VNNI, AVX-VNNI or AMX), and OpenVINO + NNCF to run them."""

@@ -11,6 +11,12 @@ embedded alone (cosine about 0.85 on real footage: 16-frame windows are mostly e
 records how its windows were embedded (`CONTEXTS`) and its queries are embedded the same way. A chunk is
 CHUNK_FRAMES long and keeps MARGIN_FRAMES of context on each side of the windows it embeds, so a long video is
 held one chunk at a time and its vectors hardly depend on where the chunks fall.
+
+At the ends of a run of frames (a video's start and end, a gap) the network would see zero padding where the
+same moment inside a longer video sees its neighbours: an excerpt's windows then differ from the library's
+right where it begins and ends, and the excerpt is placed less exactly (`long`: start within 1 s 0.90
+against 0.95 embedded window by window). The first and last EDGE_FRAMES frames are mirrored in time there
+instead, a context like the inside's (0.975; docs/measured.md "Streamed windows").
 """
 
 from __future__ import annotations
@@ -23,12 +29,13 @@ import numpy as np
 from .features import Feature
 
 CONTEXTS = ("stream", "window")  # stream: windows pooled from a pass over the video; window: each alone
-DEFAULT_CONTEXT = "window"
+DEFAULT_CONTEXT = "stream"
 LEGACY_CONTEXT = "window"  # every collection made before contexts were recorded (vidsearch < 0.6)
 STEP_FRAMES = {"Mixed_3": 2, "Mixed_4": 4, "Mixed_5": 8}  # frames per time step of each stage's maps
 ALIGN = 8  # a chunk's length is a multiple of the Mixed_5 step: TF 'SAME' padding is then the same for all
 CHUNK_FRAMES = 160  # 20 s at 8 fps: the most frames one pass holds
 MARGIN_FRAMES = 16  # context kept on each side of the windows a chunk embeds (2 s)
+EDGE_FRAMES = 16  # mirrored at each end of a run: the context an excerpt lacks (8 placed less exactly on `long`)
 
 
 def parse_context(text: str | None) -> str:
@@ -78,6 +85,15 @@ def _mean(maps, block: str, step: int, offset: int, window: int) -> np.ndarray:
     return maps[(block, phase)][0, :, first : first + window // step].mean(axis=1)
 
 
+def mirrored_ends(clip: np.ndarray, before: int, after: int) -> tuple[np.ndarray, int]:
+    """The clip with `before` frames mirrored in time ahead of it and `after` behind it (the edge frame itself
+    not repeated; a clip shorter than that mirrors what it has, in whole Mixed_4 steps), and how many frames
+    went ahead of it."""
+    step = STEP_FRAMES["Mixed_4"]
+    before, after = (min(n, len(clip) - 1) // step * step for n in (before, after))
+    return np.concatenate([clip[1 : before + 1][::-1], clip, clip[len(clip) - 1 - after : len(clip) - 1][::-1]]), before
+
+
 @dataclass
 class WindowStream:
     """Embeds one video's windows as they arrive, a chunk at a time. `push(start, frames)` takes a window (its
@@ -90,6 +106,7 @@ class WindowStream:
     window: int
     chunk: int = CHUNK_FRAMES
     margin: int = MARGIN_FRAMES
+    edge: int = EDGE_FRAMES
     _frames: list[np.ndarray] = field(default_factory=list)  # the run's frames from _first on
     _first: int = 0  # grid index of _frames[0]
     _run_start: int = 0
@@ -133,7 +150,9 @@ class WindowStream:
         if not ready:  # a chunk too short for its margin: embed the first window with what there is
             ready = self._pending[:1]
         clip = np.stack(self._frames[start - self._first : end - self._first])
-        vectors, logits = pool_windows(self.run(clip), self.feature, [s - start for s in ready], self.window)
+        clip, before = mirrored_ends(clip, self.edge if start == self._run_start else 0,
+                                     self.edge if final and end == self._end else 0)
+        vectors, logits = pool_windows(self.run(clip), self.feature, [s - start + before for s in ready], self.window)
         self._pending = self._pending[len(ready):]
         if self._pending:  # keep only what later chunks need: the next window's left margin onwards
             keep = self._chunk_start() - self._first
