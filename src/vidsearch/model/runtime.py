@@ -160,8 +160,12 @@ class OpenVINORuntime:
 
 def _quantize(model, frames: int):
     """Post-training int8 (NNCF) calibrated on synthetic clips rendered here: nothing is downloaded."""
+    import logging
+
     import av
     import nncf
+
+    nncf.set_log_level(logging.ERROR)  # its INFO lines go to stdout: a `--json` output must stay JSON
 
     from ..datasets.synthetic import MOTIONS, random_spec, render
     from ..video.transform import to_model_frame
