@@ -90,7 +90,7 @@ class FrameScores:
 
 
 def embedded(work: Path, name: str, folder: Path, queries: list[Path], embedder: Embedder):
-    cache = work / f"{name}-{embedder.feature}-{embedder.context}.pickle"
+    cache = work / f"{name}-{embedder.feature}-{embedder.context}-{DecodeOptions().size}.pickle"
     if cache.exists():
         return pickle.loads(cache.read_bytes())
     print(f"embedding {name} ...", file=sys.stderr)

@@ -61,3 +61,22 @@ def test_a_collection_made_before_features_were_recorded_holds_mixed_5c():
                                                    "segments": {"frames": 16, "fps": 8.0, "stride": 0.5},
                                                    "projection": {"method": "none", "input_dim": 1024}}))
     assert engine.feature() == "Mixed_5c" and engine.info()["feature"] == "Mixed_5c"
+
+
+def test_a_collection_keeps_the_crop_its_windows_were_cut_with(tmp_path, clip):
+    from dataclasses import replace
+
+    from vidsearch.video import DecodeOptions
+
+    db = str(tmp_path / "crop.db")
+    small = replace(DecodeOptions(), size=160, short_side=183)
+    with VideoSearch(settings=Settings(db=db, decode=small), embedder=FakeEmbedder()) as engine:
+        engine.index(clip.parent)
+        assert engine.info()["crop"] == {"size": 160, "short_side": 183}
+        assert engine.embed(clip)[0].embedding.vector.shape == (1024,)
+    with VideoSearch(settings=Settings(db=db), embedder=FakeEmbedder()) as engine:  # asks for the default 224
+        assert (engine.decode_options().size, engine.decode_options().short_side) == (160, 183)
+    legacy = VideoSearch(settings=Settings(db="memory://"), embedder=FakeEmbedder())
+    legacy.store.create(CollectionSpec(1024, meta={"layout": 2, "segments": {"frames": 16, "fps": 8.0, "stride": 0.5},
+                                                   "projection": {"method": "none", "input_dim": 1024}}))
+    assert (legacy.decode_options().size, legacy.decode_options().short_side) == (224, 256)  # made before 0.6

@@ -69,7 +69,8 @@ def test_a_long_video_is_cut_into_overlapping_windows(long_videos):
     # 16 frames at 8 fps = 2-s windows, one every 0.5 s: starts 0, 0.5, ..., 38
     assert info.duration == pytest.approx(SECONDS, abs=0.1) and info.windows == len(windows) == 77
     assert [w.start for w in windows[:3]] == [0.0, 0.5, 1.0] and windows[0].end == 2.0 and windows[-1].end == 40.0
-    assert all(w.frames.shape == (16, 224, 224, 3) for w in windows)
+    size = DecodeOptions().size
+    assert all(w.frames.shape == (16, size, size, 3) for w in windows)
     # overlapping windows share their frames: window 1's first 12 frames are window 0's last 12
     assert np.array_equal(windows[1].frames[:12], windows[0].frames[4:])
 

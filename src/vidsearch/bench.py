@@ -26,13 +26,14 @@ from .intervals import paired_difference
 from .model import Embedder, Embedding, TimedEmbedding
 from .model.embedder import class_probabilities
 from .model.features import DEFAULT_FEATURE, LEGACY_FEATURE, Feature
-from .model.stream import DEFAULT_CONTEXT, LEGACY_CONTEXT
+from .model.stream import CONTEXTS, DEFAULT_CONTEXT, LEGACY_CONTEXT
 from .model.blocks import INCEPTION_BLOCKS
 from .model.mirror import MirroredEmbedder
 from .reduce import l2_normalise
 from .progress import progress
 from .sources import read_source
 from .video import DecodeOptions, VideoDecodeError, read_windows
+from .video.transform import short_side
 
 
 DEFAULT_FRAMES = DecodeOptions().num_frames
@@ -52,6 +53,7 @@ class BenchConfig:
     augment: int = 0  # database-side augmentation: each library window averaged with this many nearest
     feature: str = DEFAULT_FEATURE  # the I3D blocks (model/features.py)
     context: str = DEFAULT_CONTEXT  # windows from one pass over the video, or each alone (model/stream.py)
+    size: int = DecodeOptions.size  # the centre crop the network sees (the short side resized in proportion)
 
     @property
     def name(self) -> str:
@@ -62,10 +64,12 @@ class BenchConfig:
                    if self.expand else "")
                 + (f", class scores x{self.scores:g}" if self.scores else "")
                 + (f", DBA {self.augment}" if self.augment else "")
-                + (", each window alone" if self.context == "window" else ""))
+                + (", each window alone" if self.context == "window" else "")
+                + (f", {self.size}² crop" if self.size != DecodeOptions.size else ""))
 
     def decode(self) -> DecodeOptions:
-        return DecodeOptions(num_frames=self.frames, stride=DecodeOptions.stride if self.segments else 0.0)
+        return DecodeOptions(num_frames=self.frames, stride=DecodeOptions.stride if self.segments else 0.0,
+                             size=self.size, short_side=short_side(self.size))
 
 
 def default_configs(dims: tuple[int, ...] = (256, 128, 64), frames: tuple[int, ...] = (8, 16, 32)) -> list[BenchConfig]:
@@ -79,7 +83,7 @@ def default_configs(dims: tuple[int, ...] = (256, 128, 64), frames: tuple[int, .
 
 
 TODAY = dict(centre=True, segments=True)  # the search defaults as a bench configuration (16 frames)
-PER_WINDOW = dict(TODAY, context=LEGACY_CONTEXT)  # the defaults before windows were streamed (0.5)
+PER_WINDOW = dict(TODAY, context=LEGACY_CONTEXT, size=224)  # the defaults before windows were streamed (0.5)
 BEFORE = dict(PER_WINDOW, feature=LEGACY_FEATURE)  # the defaults before the feature was re-decided (issue 14)
 
 
@@ -110,12 +114,19 @@ def features_configs() -> list[BenchConfig]:
 
 def context_configs() -> list[BenchConfig]:
     """Windows embedded each alone (the defaults of 0.5) against windows pooled from one pass over the video
-    (issue 29: each frame through the network once)."""
-    return [BenchConfig(**PER_WINDOW), BenchConfig(**dict(TODAY, context="stream"))]
+    (issue 29: each frame through the network once), at I3D's own 224² crop and at today's."""
+    return [BenchConfig(**PER_WINDOW), BenchConfig(**dict(PER_WINDOW, context="stream")),
+            *(BenchConfig(**dict(TODAY, context=context)) for context in CONTEXTS)]
+
+
+def size_configs() -> list[BenchConfig]:
+    """The network's input (issue 29, lever 3: FLOPs follow the pixels): I3D's own 224² crop, then smaller ones
+    of the same field of view (sizes that keep I3D's padding: multiples of 32)."""
+    return [BenchConfig(**dict(TODAY, size=size)) for size in (224, 192, 160)]
 
 
 SUITES = {"reduction": default_configs, "defaults": defaults_configs, "candidates": candidates_configs,
-          "features": features_configs, "context": context_configs}
+          "features": features_configs, "context": context_configs, "size": size_configs}
 
 
 class _Widened:
@@ -211,7 +222,7 @@ def run_bench(dataset: Path, configs: list[BenchConfig], k: int = 10, say=print,
     rows: list[BenchRow] = []
     with tempfile.TemporaryDirectory() as tmp:
         for n, config in enumerate(progress(configs, desc="configurations", unit="config")):
-            key = (config.frames, config.segments, config.mirror, config.feature, config.context)
+            key = (config.frames, config.segments, config.mirror, config.feature, config.context, config.size)
             model = model_for(config.feature, config.context)
             if key not in features:
                 say(f"embedding {len(items)} library videos and {len(queries)} queries ({config.name}) ...")

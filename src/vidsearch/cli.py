@@ -423,9 +423,10 @@ def _common(suppress: bool) -> argparse.ArgumentParser:
                         help=f"the I3D blocks a NEW collection's vectors are made of, joined with + (default "
                              f"{DEFAULT_FEATURE}; the tutorial's is Mixed_5c); an existing collection keeps its own")
     common.add_argument("--context", choices=CONTEXTS, default=default(None),
-                        help=f"how a NEW collection's windows are embedded (default {DEFAULT_CONTEXT}: from one pass "
-                             f"over the video, each frame through the network once; window: each window alone, "
-                             f"as before 0.6); an existing collection keeps its own")
+                        help=f"how a NEW collection's windows are embedded (default {DEFAULT_CONTEXT}): stream: "
+                             f"from one pass over the video, each frame through the network once (1.7x faster "
+                             f"indexing, see docs/measured.md); window: each window alone; an existing "
+                             f"collection keeps its own")
     common.add_argument("--json", action="store_true", default=default(False), help="machine-readable output")
     return common
 
@@ -555,12 +556,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="compare configurations on a dataset, with 95 %% intervals")
     p.add_argument("dataset", type=_user_path, help="a folder made by `vidsearch dataset build`")
-    p.add_argument("--suite", choices=["reduction", "defaults", "candidates", "features", "context"], default="reduction",
+    p.add_argument("--suite", choices=["reduction", "defaults", "candidates", "features", "context", "size"], default="reduction",
                    help="reduction: dimensions, reductions, frame counts, centring (default); defaults: the "
                         "previous defaults against today's, other I3D features, centring, mirroring, query expansion, "
                         "class scores, database-side augmentation and frame count; candidates: the previous defaults "
                         "against today's (for the held-out sets); features: every I3D block alone as the vector; "
-                        "context: windows embedded each alone against windows from one pass over the video")
+                        "context: windows embedded each alone against windows from one pass over the video; size: "
+                        "smaller crops than 224² as the network's input")
     p.add_argument("-k", type=_bounded(int, 1, MAX_K, "k"), default=10)
     p.add_argument("--out", type=_user_path, help="where bench.md/.json/.png go (default DATASET/bench)")
     p.set_defaults(func=cmd_bench)

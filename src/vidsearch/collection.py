@@ -28,6 +28,7 @@ from .video import DecodeOptions
 
 log = logging.getLogger("vidsearch.collection")
 LAYOUT = 2  # 1: one vector per video (vidsearch 0.1); 2: segments + videos
+LEGACY_CROP = {"size": 224, "short_side": 256}  # the network's input in every collection made before it was recorded
 
 
 class ModelInfo(Protocol):
@@ -114,9 +115,10 @@ class Collection:
     def decode_options(self) -> DecodeOptions:
         """The collection's own windows win over the settings: queries must be cut like the library."""
         if self.exists():
-            windows = self.spec().meta["segments"]
+            meta = self.spec().meta
+            windows, crop = meta["segments"], meta.get("crop", LEGACY_CROP)
             return replace(self.decode, num_frames=int(windows["frames"]), window_fps=float(windows["fps"]),
-                           stride=float(windows["stride"]))
+                           stride=float(windows["stride"]), size=int(crop["size"]), short_side=int(crop["short_side"]))
         return self.decode
 
     def feature(self, default: str | None) -> str | None:
@@ -170,6 +172,7 @@ class Collection:
         projection = fit_projection(features, model.dim, r.dim, r.method, centre, r.seed)
         meta = {"model": model.name, "layout": LAYOUT, "num_frames": self.decode.num_frames,
                 "segments": self.decode.segment_params(), "precision": model.precision, "actions": WINDOW_CLASSES,
+                "crop": {"size": self.decode.size, "short_side": self.decode.short_side},
                 "projection": projection.to_json()}
         for recorded in ("feature", "context"):
             if getattr(model, recorded, None):
@@ -240,6 +243,7 @@ class Collection:
             "count": self.store.count(),
             "segments": self.store.count_segments(),
             "segment_params": spec.meta["segments"],
+            "crop": spec.meta.get("crop", LEGACY_CROP),
             "dim": spec.dim,
             "model": spec.meta.get("model", ""),
             "feature": spec.meta.get("feature", LEGACY_FEATURE),

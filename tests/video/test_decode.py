@@ -21,7 +21,7 @@ def test_uniform_positions_include_both_ends():
 def test_every_container_gives_evenly_spread_frames(tmp_path, suffix, encoding):
     spec = ClipSpec("move_right", seed=3, width=200, height=150, fps=25, seconds=2.0)
     clip = decode_clip(make_video(tmp_path / f"v{suffix}", spec, encoding))
-    assert clip.frames.shape == (N, 224, 224, 3) and clip.frames.dtype == np.uint8
+    assert clip.frames.shape == (N, DecodeOptions().size, DecodeOptions().size, 3) and clip.frames.dtype == np.uint8
     assert clip.timestamps[0] == pytest.approx(0.0, abs=0.05)
     assert clip.timestamps[-1] == pytest.approx(2.0 - 1 / 25, abs=0.05)
     steps = np.diff(clip.timestamps)
@@ -41,7 +41,8 @@ def test_webm_reports_zero_frames_but_decodes(tmp_path):
 def test_frames_are_upright_rgb_centre_crops(tmp_path):
     spec = ClipSpec("camera_shake", seed=2, width=320, height=180, seconds=0.5, jitter=0, noise=0)
     frames = [f for f in __import__("vidsearch.datasets.synthetic", fromlist=["render"]).render(spec)]
-    clip = decode_clip(make_video(tmp_path / "v.mp4", spec, Encoding("libx264", options={"crf": "10"})))
+    options = DecodeOptions(size=224, short_side=256)  # I3D's own recipe, the numbers below
+    clip = decode_clip(make_video(tmp_path / "v.mp4", spec, Encoding("libx264", options={"crf": "10"})), options)
     # short side 180 -> 256 (scale 1.422), width 455, centre crop 224: compare with the source's centre
     source = frames[0][:, (320 - 158) // 2 : (320 - 158) // 2 + 158]  # 224 / 1.422 = 158 source columns
     expected = np.asarray(__import__("PIL.Image", fromlist=["Image"]).fromarray(source[11:169]).resize((224, 224)))

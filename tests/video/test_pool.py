@@ -14,7 +14,7 @@ def test_pool_decodes_everything_once_in_any_order(tmp_path):
         [(i, p) for i, p in enumerate(paths)] + [(99, tmp_path / "bad.mp4")]))
     assert sorted(r.key for r in results) == [0, 1, 2, 3, 4, 5, 6, 99]
     by_key = {r.key: r for r in results}
-    assert all(by_key[i].final and [w.frames.shape for w in by_key[i].windows] == [(4, 224, 224, 3)] for i in range(7))
+    assert all(by_key[i].final and [w.frames.shape for w in by_key[i].windows] == [(4, DecodeOptions().size, DecodeOptions().size, 3)] for i in range(7))
     assert by_key[99].windows == [] and by_key[99].error.reason == "not_video"
 
 

@@ -2,7 +2,7 @@
 disk, runs 2.5x faster than PyTorch bf16 here at cosine 0.9998 to PyTorch fp32 (benchmarks/embed_speed.py).
 PyTorch stays the reference and the fallback (`VIDSEARCH_RUNTIME=torch`, or when OpenVINO is missing).
 
-Both take clips as N×3×T×224×224 float32 in [-1, 1] and return (N×D block averages, N×400 logits), D being the
+Both take clips as N×3×T×S×S float32 (S the crop, 224 by default) in [-1, 1] and return (N×D block averages, N×400 logits), D being the
 feature's (`features.py`).
 """
 
@@ -99,16 +99,17 @@ class OpenVINORuntime:
         self.precision, self.feature, self.core = precision, feature, openvino.Core()
         self.threads = threads or cpu_threads()
         self.folder = cache_root() / "openvino" / _model_key()
-        self._compiled: dict[int, object] = {}
+        self._compiled: dict[tuple[int, int], object] = {}
         self.build_seconds = 0.0  # time spent converting / quantizing in this process (0: came from the cache)
 
-    def _path(self, frames: int) -> Path:
-        """`frames` 0: the streamed network (any multiple of 8 frames, `stream.py`)."""
+    def _path(self, frames: int, size: int) -> Path:
+        """`frames` 0: the streamed network (any multiple of 8 frames, `stream.py`); `size`: the crop (224 is the
+        network's own; the name of a model built for it has no size, as before)."""
         blocks = "-".join(b.replace("Mixed_", "") for b in self.feature.blocks)
-        shape = f"t{frames}" if frames else "stream"
+        shape = (f"t{frames}" if frames else "stream") + ("" if size == 224 else f"-s{size}")
         return self.folder / f"i3d-{shape}-{blocks}-{'int8' if self.precision == 'int8' else 'fp32'}.xml"
 
-    def _build(self, frames: int) -> Path:
+    def _build(self, frames: int, size: int) -> Path:
         import openvino
         import torch
 
@@ -117,18 +118,18 @@ class OpenVINORuntime:
 
         start = time.perf_counter()
         if frames:
-            network, shape = Pooled(load_i3d(), self.feature), (-1, 3, frames, 224, 224)
+            network, shape = Pooled(load_i3d(), self.feature), (-1, 3, frames, size, size)
         else:  # TF 'SAME' padding is the same for every multiple of 8 frames: one graph, any length
-            network, shape = Streamed(load_i3d(), self.feature), (1, 3, -1, 224, 224)
-        example = torch.zeros(1, 3, frames or 2 * ALIGN, 224, 224)
+            network, shape = Streamed(load_i3d(), self.feature), (1, 3, -1, size, size)
+        example = torch.zeros(1, 3, frames or 2 * ALIGN, size, size)
         with warnings.catch_warnings():
             # the trace reads the feature map's size as Python ints (TracerWarning): harmless, since a model
-            # is built for one frame count (or multiples of 8) and the 224x224 crop, the only shapes it is given
+            # is built for one frame count (or multiples of 8) and one crop, the only shapes it is given
             warnings.simplefilter("ignore", torch.jit.TracerWarning)
             model = openvino.convert_model(network.eval(), example_input=example, input=[shape])
         if self.precision == "int8":
-            model = _quantize(model, frames or 2 * ALIGN)
-        target = self._path(frames)
+            model = _quantize(model, frames or 2 * ALIGN, size)
+        target = self._path(frames, size)
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.stem}.{os.getpid()}.xml")
         openvino.save_model(model, temporary, compress_to_fp16=False)
@@ -137,28 +138,28 @@ class OpenVINORuntime:
         self.build_seconds += time.perf_counter() - start
         return target
 
-    def compiled(self, frames: int):
-        if frames not in self._compiled:
-            path = self._path(frames)
+    def compiled(self, frames: int, size: int = 224):
+        if (frames, size) not in self._compiled:
+            path = self._path(frames, size)
             if not path.exists() or not path.with_suffix(".bin").exists():
-                path = self._build(frames)
+                path = self._build(frames, size)
             config = {"INFERENCE_NUM_THREADS": self.threads, "PERFORMANCE_HINT": "LATENCY"}
             if self.precision != "int8":
                 config["INFERENCE_PRECISION_HINT"] = "bf16" if self.precision == "bf16" else "f32"
-            self._compiled[frames] = self.core.compile_model(self.core.read_model(path), "CPU", config)
-        return self._compiled[frames]
+            self._compiled[(frames, size)] = self.core.compile_model(self.core.read_model(path), "CPU", config)
+        return self._compiled[(frames, size)]
 
     def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        out = self.compiled(x.shape[2])(np.ascontiguousarray(x, dtype=np.float32))
+        out = self.compiled(x.shape[2], x.shape[3])(np.ascontiguousarray(x, dtype=np.float32))
         return np.asarray(out[0]), np.asarray(out[1])
 
     def stream(self, x: np.ndarray) -> list[np.ndarray]:
         """A chunk's per-step maps (`torch_runtime.Streamed`)."""
-        out = self.compiled(0)(np.ascontiguousarray(x, dtype=np.float32))
+        out = self.compiled(0, x.shape[3])(np.ascontiguousarray(x, dtype=np.float32))
         return [np.asarray(out[i]) for i in range(len(out))]
 
 
-def _quantize(model, frames: int):
+def _quantize(model, frames: int, size: int = 224):
     """Post-training int8 (NNCF) calibrated on synthetic clips rendered here: nothing is downloaded."""
     import logging
 
@@ -168,7 +169,7 @@ def _quantize(model, frames: int):
     nncf.set_log_level(logging.ERROR)  # its INFO lines go to stdout: a `--json` output must stay JSON
 
     from ..datasets.synthetic import MOTIONS, random_spec, render
-    from ..video.transform import to_model_frame
+    from ..video.transform import short_side, to_model_frame
 
     rng = np.random.default_rng(0)
     clips = []
@@ -176,7 +177,8 @@ def _quantize(model, frames: int):
         spec = random_spec(MOTIONS[i % len(MOTIONS)], rng, seconds=(2.0, 3.0), sizes=(240, 320))
         rendered = list(render(spec))
         picks = np.linspace(0, len(rendered) - 1, frames).round().astype(int)
-        clip = np.stack([to_model_frame(av.VideoFrame.from_ndarray(rendered[j], format="rgb24")) for j in picks])
+        clip = np.stack([to_model_frame(av.VideoFrame.from_ndarray(rendered[j], format="rgb24"), short_side(size), size)
+                         for j in picks])
         clips.append((clip.astype(np.float32)[None].transpose(0, 4, 1, 2, 3) / 127.5 - 1.0).astype(np.float32))
     # PERFORMANCE (symmetric activations) + full bias correction: cosine to fp32 0.997 on real footage, where the
     # MIXED preset with fast bias correction gave 0.94-0.97 (measured, see docs/measured.md). The logits head (one

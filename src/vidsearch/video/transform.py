@@ -12,6 +12,11 @@ def resized_shape(width: int, height: int, short_side: int) -> tuple[int, int]:
     return max(short_side, round(width * scale)), max(short_side, round(height * scale))
 
 
+def short_side(size: int) -> int:
+    """The short side to resize to before a centre crop of `size`: the training recipe's 256 for 224."""
+    return round(size * 256 / 224)
+
+
 def centre_crop(image: np.ndarray, size: int) -> np.ndarray:
     h, w = image.shape[:2]
     top, left = (h - size) // 2, (w - size) // 2
