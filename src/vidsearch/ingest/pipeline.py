@@ -139,7 +139,7 @@ class _Video:
     decoded: bool = False  # its last window has arrived
     failed: bool = False
     stream: object = None  # the embedder's stream when its windows are embedded from one pass (`window_stream`)
-    waiting: dict = field(default_factory=dict)  # grid index -> window, for windows pushed and not yet embedded
+    waiting: dict = field(default_factory=dict)  # grid index -> (start, end) of windows pushed, not yet embedded
 
 
 def embed_stream(embedder: ClipEmbedder, todo: list[tuple[SourceItem, str]], decoded: Iterable[Decoded],
@@ -186,7 +186,7 @@ def stream_windows(video: _Video, windows: list[Window], final: bool, options: D
         done = []
         for window in windows:
             index = grid_index(window, options)
-            video.waiting[index] = window
+            video.waiting[index] = (window.start, window.end)  # not the frames: the stream keeps what it needs
             done += video.stream.push(index, window.frames)
         if final:
             done += video.stream.finish()
@@ -195,8 +195,7 @@ def stream_windows(video: _Video, windows: list[Window], final: bool, options: D
         fail(failure_of(video.item.path, "embed", error))
         return
     for index, embedding in done:
-        window = video.waiting.pop(index)
-        video.windows.append(TimedEmbedding(window.start, window.end, embedding))
+        video.windows.append(TimedEmbedding(*video.waiting.pop(index), embedding))
 
 
 def embed_batch(embedder: ClipEmbedder, batch: list[tuple[_Video, Window]], fail: Fail) -> None:
