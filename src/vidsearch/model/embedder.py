@@ -72,7 +72,7 @@ class Embedder:
         return [Tag(self.labels[i], float(probs[i])) for i in order]
 
     def stream_maps(self, frames: np.ndarray) -> dict[tuple[str, int], np.ndarray]:
-        """One pass over consecutive frames (N×224×224×3 uint8, N a multiple of 4): per-step maps, padded at
+        """One pass over consecutive frames (N×S×S×3 uint8, N a multiple of 4): per-step maps, padded at
         the end with zero input (what TF 'SAME' padding adds) to a multiple of 8 frames."""
         x = network_input(frames)
         if x.shape[2] % ALIGN:

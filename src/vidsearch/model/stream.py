@@ -7,7 +7,7 @@ steps), Mixed_5 every 8, so its maps are computed at both phases (pooled from Mi
 steps: Mixed_5 costs 2 % of the network) and a window starting between two steps reads the other phase.
 
 A window then sees its neighbourhood instead of zero padding at its own edges: its vector is not the one
-embedded alone (cosine about 0.85 on real footage: 16-frame windows are mostly edge), which is why a collection
+embedded alone (cosine about 0.82 on a real film excerpt: 16-frame windows are mostly edge), which is why a collection
 records how its windows were embedded (`CONTEXTS`) and its queries are embedded the same way. A chunk is
 CHUNK_FRAMES long and keeps MARGIN_FRAMES of context on each side of the windows it embeds, so a long video is
 held one chunk at a time and its vectors hardly depend on where the chunks fall.
@@ -16,7 +16,7 @@ At the ends of a run of frames (a video's start and end, a gap) the network woul
 same moment inside a longer video sees its neighbours: an excerpt's windows then differ from the library's
 right where it begins and ends, and the excerpt is placed less exactly (`long`: start within 1 s 0.90
 against 0.95 embedded window by window). The first and last EDGE_FRAMES frames are mirrored in time there
-instead, a context like the inside's (0.975; docs/measured.md "Streamed windows").
+instead, a context like the inside's (0.975; docs/measured.md "Speed levers of 0.6").
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ class WindowStream:
     (window start, block averages, logits) for the windows done. A window that does not continue the run of
     frames before it (a gap, or the first) starts a new run."""
 
-    run: Callable[[np.ndarray], dict[tuple[str, int], np.ndarray]]  # N×224×224×3 uint8 -> per-step maps (N: 4k)
+    run: Callable[[np.ndarray], dict[tuple[str, int], np.ndarray]]  # N×S×S×3 uint8 -> per-step maps (N: 4k)
     feature: Feature
     window: int
     chunk: int = CHUNK_FRAMES

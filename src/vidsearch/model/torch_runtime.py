@@ -27,7 +27,7 @@ class Pooled(nn.Module):
 
 
 class Streamed(nn.Module):
-    """The network over a chunk of consecutive frames (1×3×N×224×224, N a multiple of 8), its maps averaged over
+    """The network over a chunk of consecutive frames (1×3×N×S×S, N a multiple of 8), its maps averaged over
     space only: one value per time step of each feature block, Mixed_5 blocks and the logits at both phases (from
     Mixed_4f's steps 0,1 | 2,3 ... and 1,2 | 3,4 ...). `stream.output_layout` names the outputs in order."""
 

@@ -46,7 +46,7 @@ def covered_windows(found: Probe, rate: float, w: int, step: int, count: int) ->
 
 @dataclass
 class Window:
-    """One segment of a video: its frames (W×224×224×3 uint8) and where it lies, in seconds from the start."""
+    """One segment of a video: its frames (W×S×S×3 uint8, S the crop) and where it lies, in seconds from the start."""
 
     start: float
     end: float
