@@ -28,7 +28,8 @@ def test_the_cricket_clip_comes_first_for_cricket(folder, embedder):
         assert engine.index(folder).indexed == 4
         found = engine.find_action("cricket", k=10)
         assert found.action == "playing cricket" and found.suggestions == ["playing cricket"]
-        assert found.results[0].label == "cricket" and found.results[0].score > 0.9
+        # "playing cricket" at 0.88-0.9 on the 160² crop (int8; above 0.9 at 224²), every other video under 0.5
+        assert found.results[0].label == "cricket" and found.results[0].score > 0.8
         assert all(r.score < 0.5 for r in found.results[1:])
         assert engine.find_action("Playing Cricket", k=1).suggestions == []
 
