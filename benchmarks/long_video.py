@@ -67,7 +67,7 @@ def make_long_video(path: Path, minutes: float, height: int) -> Path:
     return path
 
 
-def model_ms_per_window(video: Path, context: str | None, device: str | None) -> tuple[float, str]:
+def model_ms_per_window(video: Path, context: str | None, device: str | None) -> float:
     """Milliseconds of model time per window, the way ingest embeds them (streamed or one by one), warm."""
     from vidsearch.ingest import embed_windows
     from vidsearch.model import Embedder
@@ -83,7 +83,7 @@ def model_ms_per_window(video: Path, context: str | None, device: str | None) ->
     embed_windows(embedder, windows[:8], 4, options)  # warm: compiled, caches filled
     start = time.perf_counter()
     embed_windows(embedder, windows, 4, options)
-    return (time.perf_counter() - start) / len(windows) * 1000, embedder.context
+    return (time.perf_counter() - start) / len(windows) * 1000
 
 
 def main() -> None:
@@ -104,7 +104,7 @@ def main() -> None:
         reader = WindowReader(video)
         windows = sum(1 for _ in reader)
         decode_seconds = time.perf_counter() - start
-        model_ms, _ = model_ms_per_window(video, args.context, args.device)
+        model_ms = model_ms_per_window(video, args.context, args.device)
         child = subprocess.run([sys.executable, "-c", CHILD, str(video), args.context or "", args.device or ""],
                                capture_output=True, text=True)
         if child.returncode:

@@ -93,8 +93,9 @@ class VideoSearch:
 
     def embed(self, path: str | Path) -> list[TimedEmbedding]:
         """A query's windows, cut like the library's, embedded."""
-        windows, _ = read_windows(path, self.decode_options())
-        return embed_windows(self.embedder, windows, self.settings.ingest.batch_size, self.decode_options())
+        options = self.decode_options()
+        windows, _ = read_windows(path, options)
+        return embed_windows(self.embedder, windows, self.settings.ingest.batch_size, options)
 
     # -- indexing ----------------------------------------------------------------------------------------
     def claim(self) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
+from .runtime import cpu_threads
+
 PRECISIONS = ("auto", "int8", "bf16", "fp32")
 PRECISION_ENV = "VIDSEARCH_PRECISION"
 
@@ -22,12 +24,17 @@ def cpu_has_native_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def _cpu_flags() -> list[str]:
+def _cpuinfo(field: str) -> str:
+    """The first `field` line of /proc/cpuinfo ("" where there is none)."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
-            return next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith(field)), "")
     except OSError:
-        return []
+        return ""
+
+
+def _cpu_flags() -> list[str]:
+    return _cpuinfo("flags").split()
 
 
 DECIDING_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
@@ -35,15 +42,8 @@ DECIDING_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "
 
 def cpu_summary() -> dict:
     """The CPU's model name and the flags the precision is chosen on: what a speed figure must be quoted with."""
-    name = ""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            name = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
-    except OSError:
-        pass
     flags = set(_cpu_flags())
-    return {"model": name, "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-            "flags": [f for f in DECIDING_FLAGS if f in flags]}
+    return {"model": _cpuinfo("model name"), "cores": cpu_threads(), "flags": [f for f in DECIDING_FLAGS if f in flags]}
 
 
 @lru_cache(maxsize=1)

@@ -115,6 +115,9 @@ class WindowStream:
     _run_start: int = 0
     _pending: list[int] = field(default_factory=list)  # starts of windows not yet embedded
 
+    def __post_init__(self):
+        self.chunk = max(self.chunk, 2 * self.margin + self.window)  # a chunk always holds a window and its margins
+
     @property
     def _end(self) -> int:
         return self._first + len(self._frames)
@@ -150,8 +153,6 @@ class WindowStream:
         end = min(self._end, start + self.chunk)
         limit = end if final and end == self._end else end - self.margin
         ready = [s for s in self._pending if s + self.window <= limit]
-        if not ready:  # a chunk too short for its margin: embed the first window with what there is
-            ready = self._pending[:1]
         clip = np.stack(self._frames[start - self._first : end - self._first])
         clip, before = mirrored_ends(clip, self.edge if start == self._run_start else 0,
                                      self.edge if final and end == self._end else 0)
