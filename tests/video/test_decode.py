@@ -1,11 +1,13 @@
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
 from tests.conftest import make_video
 from vidsearch.datasets.synthetic import ENCODINGS, ClipSpec
 from vidsearch.video import DecodeOptions, VideoDecodeError, decode_clip, uniform_positions
+from vidsearch.video.decode import decode_frames, nearest_stamps
 from vidsearch.video.encode import Encoding
 
 WEBM = dict(ENCODINGS)[".webm"]
@@ -30,8 +32,6 @@ def test_every_container_gives_evenly_spread_frames(tmp_path, suffix, encoding):
 
 
 def test_webm_reports_zero_frames_but_decodes(tmp_path):
-    import av
-
     path = make_video(tmp_path / "v.webm", ClipSpec("zoom_in", seed=1, width=160, height=120, seconds=1.0), WEBM)
     with av.open(str(path)) as container:
         assert container.streams.video[0].frames == 0  # the container's count lies
@@ -123,3 +123,23 @@ def test_guardrails_refuse_before_decoding(tmp_path):
     path = make_video(tmp_path / "v.mp4", ClipSpec("move_up", seed=1, width=320, height=240, seconds=1.0))
     _expect(path, "too_large", DecodeOptions(max_pixels=320 * 240 - 1))
     _expect(path, "too_long", DecodeOptions(max_seconds=0.5))
+
+
+def test_sampling_skips_unreferenced_frames_and_keeps_the_same_pixels(tmp_path):
+    """8 of 30 frames a second are kept: B-frames nothing refers to are not decoded, the kept frames unchanged."""
+    spec = ClipSpec("move_right", seed=5, width=320, height=180, fps=30, seconds=4.0)
+    path = make_video(tmp_path / "b.mp4", spec, Encoding("libx264", options={"x264-params": "bframes=3:b-adapt=0"}))
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stamps = sorted(float(p.pts * stream.time_base) for p in container.demux(stream) if p.size)
+    keep = nearest_stamps(stamps, np.arange(0, 4, 1 / 8))
+    assert 32 <= len(keep) < len(stamps) / 2  # one per instant, two at a tie
+
+    def decoded(keep):
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            return {round(f.time, 6): f.to_ndarray(format="rgb24") for f in decode_frames(container, stream, keep)}
+
+    everything, sampled = decoded(None), decoded(keep)
+    assert len(everything) == len(stamps) and len(sampled) < 0.8 * len(everything)
+    assert all(np.array_equal(sampled[round(t, 6)], everything[round(t, 6)]) for t in keep)

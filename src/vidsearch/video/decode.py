@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Iterator
 
 import av
 import numpy as np
@@ -143,15 +144,52 @@ def _frame_time(frame: av.VideoFrame, fallback: float) -> float:
     return float(frame.time) if frame.time is not None else fallback
 
 
-def _decode_straight(container, stream, targets: np.ndarray) -> tuple[list, list[float], bool]:
-    """Decodes every frame once, keeping for each target the frame nearest to it."""
+TIE_SECONDS = 1e-6  # two timestamps this close to equally near an instant are both kept
+
+
+def nearest_stamps(stamps: list[float], instants: np.ndarray) -> frozenset[float]:
+    """The packet timestamps nearest to each instant (both of a tie): the only frames a sampler ever keeps."""
+    stamps_ = np.asarray(stamps, np.float64)
+    if len(stamps_) < 2:
+        return frozenset(stamps_.tolist())
+    at = np.clip(np.searchsorted(stamps_, instants), 1, len(stamps_) - 1)
+    before, after = stamps_[at - 1], stamps_[at]
+    to_before, to_after = np.abs(instants - before), np.abs(after - instants)
+    return frozenset(before[to_before <= to_after + TIE_SECONDS].tolist()) | frozenset(
+        after[to_after <= to_before + TIE_SECONDS].tolist())
+
+
+def decode_frames(container, stream, keep: frozenset[float] | None = None) -> Iterator[av.VideoFrame]:
+    """`container.decode(stream)`, except that a frame no other frame refers to is not decoded unless its packet
+    timestamp is in `keep` (FFmpeg's skip_frame, set packet by packet). Sampling 8 of 24–30 frames a second
+    skips about half the decoding of a film with B-frames, and gives the same frames: the kept ones are decoded
+    whatever their kind, and the ones a non-kept frame would have referred to do not exist."""
+    if keep is None:
+        yield from container.decode(stream)
+        return
+    codec, base, skipping = stream.codec_context, stream.time_base, False
+    try:
+        for packet in container.demux(stream):
+            stamp = packet.pts if packet.pts is not None else packet.dts
+            skip = stamp is not None and packet.size > 0 and float(stamp * base) not in keep
+            if skip != skipping:
+                codec.skip_frame, skipping = ("NONREF" if skip else "DEFAULT"), skip
+            yield from packet.decode()
+    finally:
+        codec.skip_frame = "DEFAULT"  # the container may be read again (a restart after a seek, a second pass)
+
+
+def _decode_straight(container, stream, targets: np.ndarray,
+                     keep: frozenset[float] | None = None) -> tuple[list, list[float], bool]:
+    """Decodes every frame once (but the non-reference frames not in `keep`), keeping for each target the
+    frame nearest to it."""
     best: list = [None] * len(targets)
     best_gap = [np.inf] * len(targets)
     times: list[float] = []
     ok = True
     rate = float(stream.average_rate or 25)
     try:
-        for frame in container.decode(stream):
+        for frame in decode_frames(container, stream, keep):
             t = _frame_time(frame, len(times) / rate)
             times.append(t)
             gaps = np.abs(targets - t)
@@ -164,14 +202,15 @@ def _decode_straight(container, stream, targets: np.ndarray) -> tuple[list, list
     return best, times, ok
 
 
-def _decode_seeking(container, stream, targets: np.ndarray) -> tuple[list, list[float], bool]:
+def _decode_seeking(container, stream, targets: np.ndarray,
+                    keep: frozenset[float] | None = None) -> tuple[list, list[float], bool]:
     """Seeks to the keyframe before each target and decodes forward to it: reads a fraction of a long file."""
     chosen, times = [], []
     for target in targets:
         container.seek(int(target / stream.time_base), stream=stream, backward=True, any_frame=False)
         previous = None
         try:
-            for frame in container.decode(stream):
+            for frame in decode_frames(container, stream, keep):
                 t = _frame_time(frame, target)
                 if t >= target:
                     if previous is not None and target - previous[1] < t - target:
@@ -258,7 +297,7 @@ def clip_from(path: Path, container, stream, found: Probe, options: DecodeOption
     targets = uniform_positions(start, end, options.num_frames)
     container.seek(0)
     decode = _decode_seeking if seek else _decode_straight
-    frames, times, complete = decode(container, stream, targets)
+    frames, times, complete = decode(container, stream, targets, nearest_stamps(packets.times, targets))
     if not seek and frames and frames[0] is not None and not complete:
         # Broken part-way: decide on what came out before the break.
         decoded_end = max(times)
@@ -269,7 +308,7 @@ def clip_from(path: Path, container, stream, found: Probe, options: DecodeOption
             )
         container.seek(0)
         targets = uniform_positions(start, decoded_end, options.num_frames)
-        frames, times, _ = _decode_straight(container, stream, targets)
+        frames, times, _ = _decode_straight(container, stream, targets, nearest_stamps(packets.times, targets))
     if not frames or any(f is None for f in frames):
         raise VideoDecodeError(path, "no_frames", "no frame could be decoded")
     picked = [_frame_time(f, t) for f, t in zip(frames, targets)]

@@ -22,7 +22,7 @@ from typing import Iterator
 import av
 import numpy as np
 
-from .decode import DecodeOptions, Probe, _frame_time, _open, clip_from, probe
+from .decode import DecodeOptions, Probe, _frame_time, _open, clip_from, decode_frames, nearest_stamps, probe
 from .errors import VideoDecodeError, decoder_failure
 from .transform import to_model_frame
 
@@ -104,6 +104,7 @@ class WindowReader:
         w, rate = options.num_frames, options.window_fps
         count, first_of = len(starts), set(starts)
         needed = sorted({n for first in starts for n in range(first, first + w)})
+        keep = nearest_stamps(found.packets.times, found.start + np.asarray(needed, np.float64) / rate)
         buffer: deque[tuple[int, np.ndarray]] = deque(maxlen=w)
         window = 0
         decoded_until = found.start
@@ -127,7 +128,7 @@ class WindowReader:
         while cursor < len(needed) and restart:
             restart = False
             try:
-                for frame in container.decode(stream):
+                for frame in decode_frames(container, stream, keep):
                     t = _frame_time(frame, decoded_until)
                     decoded_until = max(decoded_until, t)
                     while cursor < len(needed) and found.start + needed[cursor] / rate <= t:
