@@ -1,7 +1,7 @@
 """Indexing one long video: speed (video-seconds per second, decode vs model) and peak memory.
 
     python benchmarks/long_video.py --minutes 2 --height 720 [--json] [--source FILE] [--context window]
-        [--device cuda]
+        [--precision fp32] [--device cuda]
 
 A one-minute clip of distinct scenes is encoded once (H.264, 30 fps, a keyframe every 2 s), then remuxed
 end to end (packets copied, timestamps shifted: no re-encode) into a file of `--minutes`; `--source FILE`
@@ -30,7 +30,8 @@ from pathlib import Path
 from vidsearch import Settings, VideoSearch
 from vidsearch.sources import SourceItem
 if __name__ == "__main__":
-    settings = Settings(db="memory://", context=sys.argv[2] or None, device=sys.argv[3] or None)
+    settings = Settings(db="memory://", context=sys.argv[2] or None, device=sys.argv[3] or None,
+                        precision=sys.argv[4] or None)
     engine = VideoSearch(settings=settings)
     engine.embedder
     start = time.perf_counter()
@@ -67,7 +68,7 @@ def make_long_video(path: Path, minutes: float, height: int) -> Path:
     return path
 
 
-def model_ms_per_window(video: Path, context: str | None, device: str | None) -> float:
+def model_ms_per_window(video: Path, context: str | None, device: str | None, precision: str | None) -> float:
     """Milliseconds of model time per window, the way ingest embeds them (streamed or one by one), warm."""
     from vidsearch.ingest import embed_windows
     from vidsearch.model import Embedder
@@ -79,7 +80,7 @@ def model_ms_per_window(video: Path, context: str | None, device: str | None) ->
         if window.start >= MODEL_SECONDS:
             break
         windows.append(window)
-    embedder = Embedder(device=device, context=context)
+    embedder = Embedder(precision, device=device, context=context)
     embed_windows(embedder, windows[:8], 4, options)  # warm: compiled, caches filled
     start = time.perf_counter()
     embed_windows(embedder, windows, 4, options)
@@ -93,6 +94,8 @@ def main() -> None:
     parser.add_argument("--source", type=Path, help="time this video file instead of a generated one")
     parser.add_argument("--context", choices=["stream", "window"], help="how windows are embedded (default: vidsearch's)")
     parser.add_argument("--device", choices=["cpu", "cuda"], help="where the model runs (default: auto)")
+    parser.add_argument("--precision", choices=["fp32", "bf16", "int8"],
+                        help="the model's arithmetic (default: auto; fp32 is what a CPU without VNNI or bf16 gets)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     from vidsearch.model.precision import cpu_summary
@@ -104,8 +107,9 @@ def main() -> None:
         reader = WindowReader(video)
         windows = sum(1 for _ in reader)
         decode_seconds = time.perf_counter() - start
-        model_ms = model_ms_per_window(video, args.context, args.device)
-        child = subprocess.run([sys.executable, "-c", CHILD, str(video), args.context or "", args.device or ""],
+        model_ms = model_ms_per_window(video, args.context, args.device, args.precision)
+        child = subprocess.run([sys.executable, "-c", CHILD, str(video), args.context or "", args.device or "",
+                                args.precision or ""],
                                capture_output=True, text=True)
         if child.returncode:
             sys.exit(f"indexing failed: {child.stderr[-2000:]}")
