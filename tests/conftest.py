@@ -48,7 +48,7 @@ def library(tmp_path_factory) -> tuple[Path, list[ClipSpec]]:
 
 
 def pytest_collection_modifyitems(items):
-    """Layers by what a test needs: `-m "not model and not milvus_server and not browser"` is the fast layer."""
+    """Layers by what a test needs (docs/tests.md); `make test-fast` holds the expression that leaves them out."""
     for item in items:
         for fixture, marker in (("embedder", "model"), ("milvus_server", "milvus_server")):
             if fixture in getattr(item, "fixturenames", ()):
@@ -56,6 +56,8 @@ def pytest_collection_modifyitems(items):
         params = getattr(getattr(item, "callspec", None), "params", {})
         if "milvus-server" in params.values():  # backends parametrised by name, the server asked for inside
             item.add_marker("milvus_server")
+        if "milvus-lite" in params.values():  # Milvus Lite starts a server process per database
+            item.add_marker("integration")
 
 
 VIDSEARCH = [sys.executable, "-m", "vidsearch"]  # the command as a user runs it, in its own process

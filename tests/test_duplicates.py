@@ -23,6 +23,8 @@ from vidsearch.search import COPY_THRESHOLD, background, find
 from vidsearch.sources import SourceItem
 from vidsearch.video.information import informative_windows, is_plain, low_information
 
+pytestmark = pytest.mark.integration  # real encoded videos through the whole path: the middle layer (docs/tests.md)
+
 # The threshold is a normalised distance (to the 5th nearest other video's). The fake embedder's colour layouts
 # make different synthetic scenes (a, c) nearer to each other than I3D does, so these tests use 0.2; the
 # calibrated default (0.35) belongs to the real model (tests/server/test_browser.py uses it).

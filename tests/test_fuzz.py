@@ -17,6 +17,8 @@ from vidsearch import Settings, VideoSearch
 from vidsearch.cli import main
 from vidsearch.server.app import ServerConfig, create_app
 
+pytestmark = pytest.mark.integration  # real encoded videos through the whole path: the middle layer (docs/tests.md)
+
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 
 odd_text = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=30)

@@ -11,6 +11,8 @@ from vidsearch.cli import main
 from vidsearch.migrate import migrate
 from vidsearch.store import CollectionSpec, IndexConfig, StoreError, VideoFilter, open_store
 
+pytestmark = pytest.mark.integration  # every move goes through Milvus Lite
+
 
 def snapshot(store):
     queries = np.stack([store.get([i])[0].vector for i in (3, 17, 42)])

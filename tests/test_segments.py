@@ -17,6 +17,8 @@ from vidsearch.store import CollectionSpec, StoreError
 from vidsearch.video import DecodeOptions, WindowReader, read_windows
 from vidsearch.video.encode import Encoding, write_video
 
+pytestmark = pytest.mark.integration  # real encoded videos through the whole path: the middle layer (docs/tests.md)
+
 FPS = 12.0
 SECONDS = 40.0
 KEYS_EVERY_SECOND = Encoding("libx264", options={"preset": "veryfast", "crf": "23", "g": "12"})

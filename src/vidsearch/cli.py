@@ -415,8 +415,8 @@ def _common(suppress: bool) -> argparse.ArgumentParser:
                         help="collection name: letters, digits, underscores (default videos)")
     common.add_argument("--token", default=default(None), help="Milvus server token (user:password)")
     common.add_argument("--precision", choices=["auto", "int8", "bf16", "fp32"], default=default(None),
-                        help="model arithmetic (default: auto = bf16 where the CPU has it natively, else fp32; "
-                             "int8 is faster but less exact, see docs/measured.md)")
+                        help="model arithmetic (default: auto = int8 where the CPU has VNNI, else bf16 where it has "
+                             "it natively, else fp32; bf16 on a GPU; see docs/measured.md)")
     common.add_argument("--device", choices=["auto", "cpu", "cuda"], default=default(None),
                         help="where the model runs (default: auto = CUDA when PyTorch sees a GPU, else the CPU)")
     common.add_argument("--feature", type=_feature, default=default(None), metavar="BLOCKS",

@@ -68,7 +68,7 @@ class Settings:
     collection: str = "videos"
     token: str | None = field(default_factory=lambda: os.environ.get(TOKEN_ENV))
     decode: DecodeOptions = field(default_factory=DecodeOptions)
-    precision: str | None = None  # None/auto: bf16 where the CPU has it natively (or on a GPU), else fp32
+    precision: str | None = None  # None/auto: int8 with VNNI, else bf16 where native (and on a GPU), else fp32
     device: str | None = None  # None/auto: CUDA when PyTorch sees a GPU, else the CPU (OpenVINO)
     feature: str | None = None  # I3D blocks a NEW collection's vectors are made of (None: model.features' default)
     context: str | None = None  # how a NEW collection's windows are embedded (None: model.stream's default)

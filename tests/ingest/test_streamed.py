@@ -17,6 +17,8 @@ from vidsearch.model.stream import CHUNK_FRAMES, EDGE_FRAMES
 from vidsearch.sources import SourceItem
 from vidsearch.store import StoreError
 
+pytestmark = pytest.mark.integration  # real encoded videos through the whole path: the middle layer (docs/tests.md)
+
 
 def engine_for(embedder, db="memory://", workers=0) -> VideoSearch:
     settings = Settings(db=db, ingest=IngestConfig(workers=workers, batch_size=4))

@@ -163,6 +163,7 @@ def test_write_endpoints_need_the_token(client, library, tmp_path):
     assert client.post("/api/videos", headers=auth, **upload(text)).status_code == 415
 
 
+@pytest.mark.integration
 def test_eight_concurrent_searches_on_a_real_server(engine, library, tmp_path):
     import socket
 

@@ -12,6 +12,8 @@ from tests.fakes import FakeEmbedder
 from vidsearch import Settings, VideoSearch
 from vidsearch.server.app import ServerConfig, create_app
 
+pytestmark = pytest.mark.integration  # processes racing for one new database
+
 INDEX = """
 import sys, time
 from tests.fakes import FakeEmbedder

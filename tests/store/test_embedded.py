@@ -131,6 +131,7 @@ def test_two_collections_of_one_database_in_one_process(tmp_path):
     assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0
 
 
+@pytest.mark.integration
 def test_an_existing_milvus_lite_library_keeps_opening_with_milvus_lite(tmp_path):
     db = str(tmp_path / "old.db")
     lite = open_store("milvus-lite:" + db)

@@ -164,6 +164,7 @@ def test_brute_force_file_survives_a_restart(tmp_path):
     assert again.count() == 10 and again.spec().meta["model"] == "test"
 
 
+@pytest.mark.integration
 def test_lite_keeps_nested_index_params_across_a_restart(tmp_path):
     db = "milvus-lite:" + str(tmp_path / "lite.db")
     store = open_store(db)
@@ -177,6 +178,7 @@ def test_lite_keeps_nested_index_params_across_a_restart(tmp_path):
     again.close()
 
 
+@pytest.mark.integration
 def test_lite_reloads_after_a_write_so_the_next_search_uses_the_index(tmp_path, monkeypatch):
     """Lite reports its index finished at once yet searches new rows by brute force for seconds (docs/stores.md): a flush
     that wrote anything reloads both collections; one with nothing written does not."""
@@ -216,6 +218,7 @@ def _search_every_index(db: str, index_types) -> None:
         store.close()
 
 
+@pytest.mark.integration
 def test_every_allowed_index_builds_and_reloads_on_lite(tmp_path):
     db = "milvus-lite:" + str(tmp_path / "lite.db")
     _build_every_index(db, LITE_INDEX_TYPES)  # the last close stops this process's Lite engine
@@ -229,6 +232,7 @@ def test_every_allowed_index_builds_and_reloads_after_a_server_restart(milvus_se
     _search_every_index(milvus_server, SERVER_INDEX_TYPES)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("index, match", [
     (IndexConfig("BOGUS"), "index type 'BOGUS' is not supported"),
     (IndexConfig("SCANN"), "index type 'SCANN' is not supported here"),  # the server builds it, Lite cannot
@@ -248,6 +252,7 @@ def test_lite_refuses_indexes_it_cannot_build_before_writing_anything(tmp_path, 
     store.close()
 
 
+@pytest.mark.integration
 def test_lite_lock_held_by_another_process_is_reported(tmp_path):
     db = "milvus-lite:" + str(tmp_path / "lite.db")
     holder = open_store(db)

@@ -17,6 +17,8 @@ from vidsearch.video.encode import Encoding, write_video
 from vidsearch.video.footage import OFFSET_STEP, SAME_FOOTAGE, FootageReader, compare, same_footage
 from vidsearch.video.frames import all_frames
 
+pytestmark = pytest.mark.integration  # real encoded videos through the whole path: the middle layer (docs/tests.md)
+
 FPS = 12.0
 CRF_23 = Encoding("libx264", options={"preset": "veryfast", "crf": "23", "g": "12"})
 CRF_36 = Encoding("libx264", options={"preset": "veryfast", "crf": "36", "g": "24"})

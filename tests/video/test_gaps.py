@@ -12,6 +12,8 @@ from vidsearch.datasets.synthetic import ClipSpec, render
 from vidsearch.video import DecodeOptions, read_windows
 from vidsearch.video.pool import DecodePool
 
+pytestmark = pytest.mark.integration  # real encoded videos through the whole path: the middle layer (docs/tests.md)
+
 FPS = 25
 
 

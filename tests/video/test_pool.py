@@ -1,10 +1,13 @@
 import os
 
 import numpy as np
+import pytest
 
 from tests.conftest import make_video
 from vidsearch.video import DecodeOptions
 from vidsearch.video.pool import DecodePool
+
+pytestmark = pytest.mark.integration  # real encoded videos through the whole path: the middle layer (docs/tests.md)
 
 
 def test_pool_decodes_everything_once_in_any_order(tmp_path):
