@@ -158,7 +158,7 @@ def test_cli_errors_are_one_line(tmp_path):
         result = run_cli("--db", str(tmp_path / "x.db"), *args)
         assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     empty = run_cli("--db", str(tmp_path / "none.db"), "duplicates")
-    assert empty.returncode == 1 and "no collection" in empty.stderr and "Traceback" not in empty.stderr
+    assert empty.returncode == 1 and "index some videos first" in empty.stderr and "Traceback" not in empty.stderr
 
 
 def test_copy_flag_and_copies_only(engine, corpus):

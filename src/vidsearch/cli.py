@@ -129,12 +129,11 @@ def _settings(args: argparse.Namespace) -> Settings:
         settings.ingest.insert_batch = args.insert_batch
     if getattr(args, "decode_timeout", None):
         settings.ingest.decode_timeout = args.decode_timeout
-    if any(getattr(args, name, None) for name in ("index_type", "nlist", "nprobe")):
-        settings.index = IndexConfig(index_type=args.index_type or "IVF_FLAT", nlist=args.nlist or 400,
-                                     nprobe=args.nprobe or min(32, args.nlist or 400))
+    index = {name: getattr(args, name, None) for name in ("index_type", "nlist", "nprobe")}
+    if any(index.values()):  # the rest from IndexConfig's own defaults, as in a notebook
+        settings.index = IndexConfig(**{name: value for name, value in index.items() if value})
     if getattr(args, "dim", None) or getattr(args, "centre", None) is not None:
-        method = args.reduce or ("random" if args.dim else "none")
-        settings.reduce = ReduceConfig(dim=args.dim, method=method, centre=args.centre, seed=args.seed)
+        settings.reduce = ReduceConfig(dim=args.dim, method=args.reduce, centre=args.centre, seed=args.seed)
     return settings
 
 
@@ -377,16 +376,10 @@ def _listen(host: str, port: int):
 def cmd_serve(args) -> int:
     import uvicorn
 
-    from .server.app import ServerConfig, create_app, is_loopback
+    from .server.app import ServerConfig, create_app
     from .server.http import server_config
 
-    token = args.api_token or os.environ.get("VIDSEARCH_API_TOKEN")
-    generated = not token and not is_loopback(args.host)
-    if generated:  # reachable from other machines: writes never go unauthenticated by default
-        import secrets
-
-        token = secrets.token_urlsafe(24)
-    config = ServerConfig(token=token, max_upload_bytes=args.max_upload_mb << 20, data_dir=Path(args.data_dir),
+    config = ServerConfig(token=args.api_token, max_upload_bytes=args.max_upload_mb << 20, data_dir=Path(args.data_dir),
                           host=args.host, allowed_hosts=tuple(args.allowed_host))
     sock = _listen(args.host, args.port)
     engine = _engine(args)  # owns a Milvus Lite database for as long as it runs
@@ -394,8 +387,8 @@ def cmd_serve(args) -> int:
         app = create_app(engine, config)
         port = sock.getsockname()[1]
         print(f"vidsearch serving {engine.location} [{engine.collection.name}] on http://{args.host}:{port}"
-              + (f" (write endpoints need the token: {token})" if generated else
-                 " (write endpoints need the token)" if token else ""), file=sys.stderr)
+              + (f" (write endpoints need the token: {config.token})" if config.token_generated else
+                 " (write endpoints need the token)" if config.token else ""), file=sys.stderr)
         server = uvicorn.Server(server_config(app))
         server.run(sockets=[sock])
     finally:
@@ -444,13 +437,9 @@ def _filter_options(p: argparse.ArgumentParser) -> None:
 
 
 def _where(args: argparse.Namespace) -> VideoFilter | None:
-    """The filter options as one VideoFilter (ValueError for contradictory ones); a relative path prefix is
-    taken from the current folder, as indexed paths are absolute."""
-    prefix = args.path_prefix
-    if prefix and not os.path.isabs(prefix):
-        prefix = os.path.join(os.getcwd(), prefix)
+    """The filter options as one VideoFilter (ValueError for contradictory ones)."""
     where = VideoFilter(label=args.label, tag=args.tag, min_duration=args.min_duration,
-                        max_duration=args.max_duration, path_prefix=prefix)
+                        max_duration=args.max_duration, path_prefix=args.path_prefix)
     return where or None
 
 
@@ -479,7 +468,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index-type", type=_index_type,
                    help=f"index of a new collection: {', '.join(INDEX_TYPES)} (default IVF_FLAT; SCANN needs a server)")
     p.add_argument("--nlist", type=_bounded(int, 1, 65536, "nlist"), help="IVF clusters (default 400)")
-    p.add_argument("--nprobe", type=_bounded(int, 1, 65536, "nprobe"), help="IVF clusters searched (default 32)")
+    p.add_argument("--nprobe", type=_bounded(int, 1, 65536, "nprobe"), help="IVF clusters searched (default 32, or nlist when smaller)")
     p.add_argument("--report", type=_writable_file, help="write the JSON report (with every failure) to this file")
     p.add_argument("--workers", type=_bounded(int, 0, 1024, "worker count"),
                    help="decoding processes (default: CPU cores; 0 = in this process)")

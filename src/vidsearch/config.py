@@ -29,10 +29,14 @@ class ReduceConfig:
     A first index of fewer videos is not centred.
     """
 
-    dim: int | None = None  # None: keep the model's 1024 dimensions
-    method: str = "none"  # none | random | pca
+    dim: int | None = None  # None: keep the model's dimensions
+    method: str | None = None  # none | random | pca; None: random when `dim` is given (the tutorial's), else none
     centre: bool | None = None  # None: centre when the first index holds >= CENTRE_MIN_VIDEOS (measured better)
     seed: int = 0
+
+    def __post_init__(self):
+        if self.method is None:
+            self.method = "random" if self.dim else "none"
 
     def fit_size(self) -> int:
         """How many videos a new collection waits for before it is created (0: none, rows stream at once)."""

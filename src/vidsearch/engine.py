@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Callable
 
 from .actions import ActionResult, resolve_action
 from .collection import Collection, Embedded
-from .config import Settings
+from .config import IngestConfig, Settings
 from .ingest import FailurePolicy, IndexReport, IngestEvents, add_embedded, embed_windows, run_ingest
 from .ingest.distributed import Given, RayIngest
 from .model import TimedEmbedding
@@ -21,7 +21,7 @@ from .model.labels import kinetics400_labels
 from .duplicates import DEFAULT_MIN_OVERLAP, MAX_RATIO, PROPOSAL_RATIO, DuplicateReport, find_duplicates
 from .search import COPY_THRESHOLD, VideoMatch, check_per_video, find, frames_check
 from .sources import SourceItem, read_source, shown
-from .store import VectorStore, VideoEntry, VideoFilter, check_k, open_store
+from .store import EmptyLibraryError, VectorStore, VideoEntry, VideoFilter, check_k, open_store
 from .tags import Tag, merge_tags
 from .video import DecodeOptions, read_windows
 from .video.footage import FootageReader, same_footage
@@ -43,6 +43,9 @@ class SearchResult:
                 "tags": [t.to_json() for t in self.tags]}
 
 
+GPU_BATCH = 16  # clips per forward pass on a GPU; the CPU is saturated by 4
+
+
 class VideoSearch:
     """Index videos and find the most similar ones. `VideoSearch(db=...).index(source)`, `.search(path)`."""
 
@@ -62,8 +65,6 @@ class VideoSearch:
 
             self._embedder = Embedder(self.settings.precision, self.settings.top_k_tags, device=self.settings.device,
                                       feature=self.feature(), context=self.context())
-            if self._embedder.device == "cuda":  # a GPU wants bigger batches; the CPU is saturated by 4 clips
-                self.settings.ingest.batch_size = max(self.settings.ingest.batch_size, 16)
         elif not self._model_checked and self.collection.exists():  # a model handed in must fit the collection
             self.collection.check_model(self._embedder)
             self._model_checked = True
@@ -91,11 +92,19 @@ class VideoSearch:
     def decode_options(self) -> DecodeOptions:
         return self.collection.decode_options()
 
+    def ingest_config(self) -> IngestConfig:
+        """The settings' ingest config, with batches of at least GPU_BATCH clips where the model runs on a GPU
+        (the settings themselves are left as given)."""
+        config = self.settings.ingest
+        if getattr(self.embedder, "device", "cpu") == "cuda" and config.batch_size < GPU_BATCH:
+            return replace(config, batch_size=GPU_BATCH)
+        return config
+
     def embed(self, path: str | Path) -> list[TimedEmbedding]:
         """A query's windows, cut like the library's, embedded."""
         options = self.decode_options()
         windows, _ = read_windows(path, options)
-        return embed_windows(self.embedder, windows, self.settings.ingest.batch_size, options)
+        return embed_windows(self.embedder, windows, self.ingest_config().batch_size, options)
 
     # -- indexing ----------------------------------------------------------------------------------------
     def claim(self) -> None:
@@ -124,7 +133,7 @@ class VideoSearch:
         items = read_source(source) if not isinstance(source, list) else source
         events = IngestEvents(**{name: f for name, f in (("on_plan", on_plan), ("on_progress", progress)) if f})
         if ray is None:
-            return run_ingest(items, self.collection, self.embedder, self.decode_options(), self.settings.ingest,
+            return run_ingest(items, self.collection, self.embedder, self.decode_options(), self.ingest_config(),
                               FailurePolicy(strict), events, prune_missing=prune)
         from .model import Embedder
 
@@ -157,7 +166,8 @@ class VideoSearch:
         start = time.perf_counter()
         check_k(k)
         check_per_video(per_video)
-        self.collection.projection()  # fails fast, before decoding, when there is no collection
+        self.collection.projection()  # fails fast, before decoding: no collection, or one of an older vidsearch
+        self.require_videos()
         self.collection.check_filter(where)
         result = self.search_embedding(self.embed(path), k, query=shown(path), per_video=per_video, where=where,
                                        copies_only=copies_only, expand=expand, alpha=alpha, frames_of=path)
@@ -195,6 +205,7 @@ class VideoSearch:
         if not 0 < threshold <= MAX_RATIO or min_overlap < 0:
             raise ValueError(f"threshold must be in (0, {MAX_RATIO:g}] and min_overlap >= 0, not {threshold!r}, "
                              f"{min_overlap!r}")
+        self.require_videos()
         stride = float(self.collection.spec().meta["segments"]["stride"])
         reader = FootageReader()  # each file is compared with many others: decoded once
         return find_duplicates(self.store, stride, threshold, min_overlap,
@@ -211,7 +222,8 @@ class VideoSearch:
         `suggestions`) the highest probability. Needs no model: the class scores were stored at ingest."""
         start = time.perf_counter()
         check_k(k)
-        self.collection.check_actions()
+        self.collection.check_actions()  # an old collection says how to get class scores, empty or not
+        self.require_videos()
         label, suggestions = resolve_action(action, self.action_names())
         results = self.collection.store.rank_action(label, k, where)
         return ActionResult(label, results, suggestions, time.perf_counter() - start)
@@ -223,6 +235,14 @@ class VideoSearch:
     def count(self) -> int:
         """How many videos the collection holds (0 when there is none yet)."""
         return self.collection.count()
+
+    def require_videos(self) -> None:
+        """Raises EmptyLibraryError when there is nothing to search: what every face says (the API: 409)."""
+        if not self.collection.exists():
+            raise EmptyLibraryError.missing(self.collection.name, self.location)
+        if not self.count():
+            raise EmptyLibraryError(f"collection {self.collection.name!r} in {self.location} holds no video: "
+                                    f"index some videos first")
 
     def labels(self) -> dict[str, set[int]]:
         """Library ids by label (evaluation's ground truth)."""

@@ -14,12 +14,12 @@ from swagger_ui_bundle import swagger_ui_path
 
 from ..version import __version__
 from ..engine import VideoSearch
-from ..store import StoreError
+from ..store import EmptyLibraryError, StoreError
 from ..video import VideoDecodeError
-from .config import ServerConfig
+from .config import ServerConfig, is_loopback
 from .previews import PreviewCache
 from .routes import decode_failure, router, scrubbed
-from .security import HostGuard, is_loopback
+from .security import HostGuard
 
 __all__ = ["ServerConfig", "create_app", "is_loopback"]
 
@@ -57,6 +57,10 @@ def add_error_handlers(app: FastAPI) -> None:
     def video_error(_: Request, e: VideoDecodeError):
         failure = decode_failure(e.reason, scrubbed(e))
         return _json_error(failure.status_code, failure.detail)
+
+    @app.exception_handler(EmptyLibraryError)
+    def empty_library(_: Request, e: EmptyLibraryError):
+        return _json_error(409, str(e))
 
     @app.exception_handler(StoreError)
     def store_error(_: Request, e: StoreError):

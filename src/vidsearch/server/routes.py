@@ -6,6 +6,7 @@ query before a byte of the body is read, and the body is then streamed under the
 
 from __future__ import annotations
 
+import functools
 import mimetypes
 import uuid
 from pathlib import Path as FilePath
@@ -29,7 +30,6 @@ from .previews import PreviewCache
 from .security import check_same_origin, check_token
 from .uploads import MAX_FIELD_BYTES, received
 
-MAX_K = 100
 VideoId = Path(ge=0, le=MAX_ID, description="a video id from a search result")
 NOT_A_VIDEO = {"not_video", "no_video_stream", "empty"}  # 415; other decode failures are 422
 SANDBOXED = {"Content-Security-Policy": "sandbox", "Cache-Control": "public, max-age=3600"}
@@ -85,13 +85,13 @@ def writer(request: Request, config: ServerConfig = Depends(config_of)) -> None:
     check_token(request, config.token)
 
 
-def parse_k(value: str | int) -> int:
+def parse_k(value: str | int, max_k: int) -> int:
     try:
         k = int(value)
     except (TypeError, ValueError):
-        raise HTTPException(422, f"k must be an integer from 1 to {MAX_K}, not {str(value)[:20]!r}") from None
-    if not 1 <= k <= MAX_K:
-        raise HTTPException(422, f"k must be an integer from 1 to {MAX_K}, not {k}")
+        raise HTTPException(422, f"k must be an integer from 1 to {max_k}, not {str(value)[:20]!r}") from None
+    if not 1 <= k <= max_k:
+        raise HTTPException(422, f"k must be an integer from 1 to {max_k}, not {k}")
     return k
 
 
@@ -112,10 +112,10 @@ def parse_filter(fields: dict[str, str]) -> VideoFilter | None:
         raise HTTPException(422, str(e)) from None
 
 
-def check_search_field(name: str, value: str) -> None:
+def check_search_field(name: str, value: str, max_k: int) -> None:
     """Refuses a bad form field as soon as it arrives (before the video that may follow it is read)."""
     if name == "k":
-        parse_k(value)
+        parse_k(value, max_k)
     elif name == "per_video":
         parse_per_video(value)
     elif name == "copies_only":
@@ -192,7 +192,8 @@ def stats(engine: VideoSearch = Depends(engine_of)) -> dict:
 
 
 @router.post("/api/search", openapi_extra=SEARCH_BODY)
-async def search(request: Request, k: int | None = Query(None, description="results (1-100); or the form field k"),
+async def search(request: Request, k: int | None = Query(None, description="results (1 to the server's max_k, "
+                                                                            "100 by default); or the form field k"),
                  engine: VideoSearch = Depends(engine_of), config: ServerConfig = Depends(config_of)) -> dict:
     """Upload a video (multipart field `file`; optional fields `k`, `per_video`, `copies_only` and the filters
     `label`, `tag`, `min_duration`, `max_duration`, `path_prefix`): the most similar videos of the library,
@@ -202,12 +203,12 @@ async def search(request: Request, k: int | None = Query(None, description="resu
     if unknown:
         raise HTTPException(422, f"unknown parameter {unknown[0][:40]!r}: a search takes {', '.join(sorted(SEARCH_FIELDS))}")
     for name, value in query.items():
-        check_search_field(name, value)
-    if not engine.count():
-        raise HTTPException(409, "the library is empty: index some videos first")
-    async with received(request, config.max_upload_bytes, check_field=check_search_field) as upload:
+        check_search_field(name, value, config.max_k)
+    engine.require_videos()  # before the upload is read (409)
+    check_field = functools.partial(check_search_field, max_k=config.max_k)
+    async with received(request, config.max_upload_bytes, check_field=check_field) as upload:
         fields = {**query, **upload.fields}  # a form field wins over the same query parameter
-        k = parse_k(fields.get("k", 10))
+        k = parse_k(fields.get("k", 10), config.max_k)
         per_video = parse_per_video(fields.get("per_video", 3))
         where = parse_filter(fields)
         copies_only = parse_flag("copies_only", fields.get("copies_only", ""))
@@ -221,17 +222,18 @@ async def search(request: Request, k: int | None = Query(None, description="resu
 
 @readable("/api/actions")
 def actions(q: str = Query(..., max_length=200, description="a Kinetics-400 class name, or part of one"),
-            k: int = Query(10, ge=1, le=MAX_K), label: str = filter_query(), tag: str = filter_query(),
+            k: str = Query("10", description="results (1 to the server's max_k, 100 by default)"),
+            label: str = filter_query(), tag: str = filter_query(),
             min_duration: str = filter_query(), max_duration: str = filter_query(),
-            path_prefix: str = filter_query(), engine: VideoSearch = Depends(engine_of)) -> dict:
+            path_prefix: str = filter_query(), engine: VideoSearch = Depends(engine_of),
+            config: ServerConfig = Depends(config_of)) -> dict:
     """The videos most likely to show an action (`q`), best first, with the classes closest to `q` when it is
     not an exact class name; the same filters as search, as query parameters."""
+    k = parse_k(k, config.max_k)
     where = parse_filter({"label": label, "tag": tag, "min_duration": min_duration, "max_duration": max_duration,
                           "path_prefix": path_prefix})
     if not q.strip():
         raise HTTPException(422, "q: give an action name, e.g. playing cricket")
-    if not engine.count():
-        raise HTTPException(409, "the library is empty: index some videos first")
     try:
         found = engine.find_action(q, k, where)
     except UnknownActionError as e:
@@ -242,12 +244,6 @@ def actions(q: str = Query(..., max_length=200, description="a Kinetics-400 clas
     return body
 
 
-def duplicates_report(engine: VideoSearch, threshold: float | None, min_overlap: float):
-    if not engine.count():
-        raise HTTPException(409, "the library is empty: index some videos first")
-    return engine.duplicates(threshold, min_overlap)
-
-
 @readable("/api/duplicates")
 async def duplicates(threshold: float | None = Query(None, gt=0, le=MAX_RATIO, description="propose a match when a "
                                                     "segment's distance is under this multiple of the distance to its 5th "
@@ -256,7 +252,7 @@ async def duplicates(threshold: float | None = Query(None, gt=0, le=MAX_RATIO, d
                      engine: VideoSearch = Depends(engine_of)) -> dict:
     """Pairs of library videos that share footage (the matched intervals in both) and the groups of videos that
     copy one another. Searches every segment of the library: seconds on a small library, minutes on a large one."""
-    report = await run_in_threadpool(duplicates_report, engine, threshold, min_overlap)
+    report = await run_in_threadpool(engine.duplicates, threshold, min_overlap)
     members = sorted({v for group in report.groups for v in group})
     return {**report.to_json(), "videos": [describe(e) for e in engine.store.get(members, vectors=False)]}
 
@@ -268,7 +264,7 @@ async def duplicates_page(threshold: float | None = Query(None, gt=0, le=MAX_RAT
     """The duplicates report as a page (the same as `vidsearch duplicates --html`)."""
     if not engine.count():
         return HTMLResponse(render(DuplicateReport(threshold or PROPOSAL_RATIO, min_overlap), {}))
-    report = await run_in_threadpool(duplicates_report, engine, threshold, min_overlap)
+    report = await run_in_threadpool(engine.duplicates, threshold, min_overlap)
     return HTMLResponse(await run_in_threadpool(render, report))
 
 

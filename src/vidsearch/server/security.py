@@ -12,18 +12,9 @@ from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
 
-from .config import host_name
+from .config import host_name, is_loopback
 
 SAFE_FETCH_SITES = {"same-origin", "none"}  # `none`: typed in the address bar, a bookmark
-
-
-def is_loopback(host: str) -> bool:
-    if host in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 WILDCARD_BINDS = ("", "0.0.0.0", "::")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 
@@ -13,6 +14,14 @@ from ..tags import Action, Tag
 
 class StoreError(RuntimeError):
     """A store problem a user can act on; the message says what to do."""
+
+
+class EmptyLibraryError(StoreError):
+    """The collection holds no video, or does not exist yet: there is nothing to search."""
+
+    @classmethod
+    def missing(cls, collection: str, location: str) -> "EmptyLibraryError":
+        return cls(f"no collection {collection!r} in {location}: index some videos first")
 
 
 class StoreLockedError(StoreError):
@@ -34,6 +43,7 @@ class IndexConfigError(StoreError, ValueError):
 INDEX_TYPES = ("FLAT", "IVF_FLAT", "IVF_SQ8", "HNSW", "SCANN")  # every type some backend can build and reload
 METRICS = ("L2",)  # vectors are unit length; distances are documented as squared L2
 MAX_NLIST = 65536
+DEFAULT_NPROBE = 32
 
 
 MAX_K = 16384  # Milvus' largest top-k
@@ -53,10 +63,14 @@ class IndexConfig:
     index_type: str = "IVF_FLAT"
     metric: str = "L2"
     nlist: int = 400
-    nprobe: int = 32
+    nprobe: int | None = None  # None: 32, or every list when there are fewer (IndexConfig(nlist=16) searches 16)
     m: int = 16  # HNSW graph degree
     ef_construction: int = 200  # HNSW build-time breadth
     ef: int = 64  # HNSW search-time breadth (raised to k when k is larger)
+
+    def __post_init__(self):
+        if self.nprobe is None:
+            self.nprobe = min(DEFAULT_NPROBE, self.nlist) if isinstance(self.nlist, int) and self.nlist > 0 else DEFAULT_NPROBE
 
     def validate(self, supported: tuple[str, ...] = INDEX_TYPES) -> "IndexConfig":
         """Raises IndexConfigError for a type or parameter `supported` backends cannot build; returns self."""
@@ -129,7 +143,7 @@ class VideoFilter:
     tag: str | None = None  # a Kinetics class among the video's tags (the top classes shown with it)
     min_duration: float | None = None  # seconds
     max_duration: float | None = None
-    path_prefix: str | None = None  # the path as indexed (absolute) starts with this
+    path_prefix: str | None = None  # the path as indexed (absolute) starts with this; a relative one is from here
 
     def __post_init__(self):
         for name in ("min_duration", "max_duration"):
@@ -143,6 +157,8 @@ class VideoFilter:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value or not value.isprintable()):
                 raise ValueError(f"{name} must be a non-empty string of printable characters, not {value!r}")
+        if self.path_prefix is not None and not os.path.isabs(self.path_prefix):  # indexed paths are absolute
+            object.__setattr__(self, "path_prefix", os.path.join(os.getcwd(), self.path_prefix))
 
     def __bool__(self) -> bool:
         return any(getattr(self, name) is not None for name in self.__dataclass_fields__)

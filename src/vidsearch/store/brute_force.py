@@ -14,7 +14,7 @@ import numpy as np
 
 from ..tags import Action, Tag
 from .base import (
-    ActionHit, CollectionSpec, Hit, Listing, Segment, SegmentHit, StoreError, VectorStore, VideoEntry, VideoFilter,
+    ActionHit, CollectionSpec, EmptyLibraryError, Hit, Listing, Segment, SegmentHit, StoreError, VectorStore, VideoEntry, VideoFilter,
 )
 
 
@@ -114,7 +114,7 @@ class BruteForceStore(VectorStore):
 
     def spec(self) -> CollectionSpec:
         if self._spec is None:
-            raise StoreError(f"no collection {self.collection!r} in {self.location}: index some videos first")
+            raise EmptyLibraryError.missing(self.collection, self.location)
         return self._spec
 
     def _vector(self, vector) -> np.ndarray:

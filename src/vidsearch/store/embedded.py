@@ -37,7 +37,7 @@ import numpy as np
 from ..tags import Action, Tag
 from .locations import DATABASE_FILE
 from .base import (
-    ActionHit, CollectionSpec, Hit, IndexConfig, IndexSaveError, Listing, Segment, SegmentHit, StoreError, StoreLockedError,
+    ActionHit, CollectionSpec, EmptyLibraryError, Hit, IndexConfig, IndexSaveError, Listing, Segment, SegmentHit, StoreError, StoreLockedError,
     VectorStore, VideoEntry, VideoFilter, segment_ids,
 )
 
@@ -304,7 +304,7 @@ class EmbeddedStore(VectorStore):
             if any((self.folder / "index").glob("*.faiss")):  # it had a database: indexes of what is gone
                 raise damaged(self.location, f"{DATABASE_FILE} is missing")
             if not create:
-                raise StoreError(f"no collection {self.collection!r} in {self.location}: index some videos first")
+                raise EmptyLibraryError.missing(self.collection, self.location)
             return
         if not file.is_file():
             raise damaged(self.location, f"{DATABASE_FILE} is not a file")
@@ -436,7 +436,7 @@ class EmbeddedStore(VectorStore):
             if is_embedded_database(str(self.folder)):
                 row = self.sql.execute("SELECT spec FROM collections WHERE name = ?", (self.collection,)).fetchone()
             if row is None:
-                raise StoreError(f"no collection {self.collection!r} in {self.location}: index some videos first")
+                raise EmptyLibraryError.missing(self.collection, self.location)
             self._spec = CollectionSpec.from_json(json.loads(row[0]))
         return self._spec
 

@@ -39,7 +39,7 @@ from pymilvus import DataType, MilvusClient, MilvusException
 from ..tags import Action, Tag
 from .locations import is_server_uri
 from .base import (
-    INDEX_TYPES, ActionHit, CollectionSpec, Hit, Listing, Segment, SegmentHit, StoreError, StoreLockedError, VectorStore,
+    INDEX_TYPES, ActionHit, CollectionSpec, EmptyLibraryError, Hit, Listing, Segment, SegmentHit, StoreError, StoreLockedError, VectorStore,
     VideoEntry, VideoFilter, segment_ids,
 )
 
@@ -297,7 +297,7 @@ class MilvusStore(VectorStore):
     def spec(self) -> CollectionSpec:
         if self._spec is None:
             if not self.exists():
-                raise StoreError(f"no collection {self.collection!r} in {self.location}: index some videos first")
+                raise EmptyLibraryError.missing(self.collection, self.location)
             props = self.client.describe_collection(self.collection).get("properties", {})
             if META_PROPERTY not in props:
                 raise StoreError(f"collection {self.collection!r} in {self.location} was not made by vidsearch")
