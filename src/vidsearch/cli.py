@@ -10,7 +10,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from .config import DB_ENV, ReduceConfig, Settings, default_db
+from . import environment
+from .config import ReduceConfig, Settings, default_db
 from .model import WeightsNotFoundError
 from .model.features import DEFAULT_FEATURE, Feature
 from .model.stream import CONTEXTS, DEFAULT_CONTEXT
@@ -19,7 +20,8 @@ from .sources import SourceError, parse_id, shown
 from .store import INDEX_TYPES, MAX_K, IndexConfig, StoreError, VideoFilter, check_collection_name
 from .ingest import StrictModeError
 from .duplicates import BATCH_VIDEOS, DEFAULT_MIN_OVERLAP, MAX_RATIO, PROPOSAL_RATIO
-from .search import BACKGROUND_RANK, COPY_THRESHOLD, MAX_PER_VIDEO, clock
+from .display import clock
+from .search import BACKGROUND_RANK, COPY_THRESHOLD, MAX_PER_VIDEO
 from .video import DecodeOptions, VideoDecodeError
 from .video.decode import MAX_FRAMES
 from .version import __version__
@@ -403,7 +405,7 @@ def _common(suppress: bool) -> argparse.ArgumentParser:
     common = Parser(add_help=False)
     common.add_argument("--db", default=default(default_db()),
                         help=f"a database path (the embedded store; milvus-lite:PATH for Milvus Lite), a Milvus server URI "
-                             f"(http://HOST:19530) or *.npz (default: ${DB_ENV} or ./vidsearch.db)")
+                             f"(http://HOST:19530) or *.npz (default: ${environment.DB} or ./vidsearch.db)")
     common.add_argument("--collection", type=_collection_name, default=default("videos"),
                         help="collection name: letters, digits, underscores (default videos)")
     common.add_argument("--token", default=default(None), help="Milvus server token (user:password)")
@@ -587,7 +589,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if os.environ.get("VIDSEARCH_DEBUG"):  # what vidsearch logs (e.g. Milvus Lite's own output) on stderr
+    if environment.debug():  # what vidsearch logs (e.g. Milvus Lite's own output) on stderr
         logging.basicConfig(format="%(name)s: %(message)s")
         logging.getLogger("vidsearch").setLevel(logging.DEBUG)
     elif not any(isinstance(h, _Notes) for h in logging.getLogger("vidsearch").handlers):
@@ -609,7 +611,7 @@ def main(argv: list[str] | None = None) -> int:
         print("vidsearch: interrupted", file=sys.stderr)
         return 130
     except Exception as e:  # noqa: BLE001 - never a traceback for the user; VIDSEARCH_DEBUG=1 shows it
-        if os.environ.get("VIDSEARCH_DEBUG"):
+        if environment.debug():
             raise
         return _fail(f"unexpected {type(e).__name__}: {e} (VIDSEARCH_DEBUG=1 shows the traceback; please report it)")
 

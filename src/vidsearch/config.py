@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from . import environment
 from .store.base import IndexConfig
 from .video.decode import DecodeOptions
 
-DB_ENV, TOKEN_ENV = "VIDSEARCH_DB", "VIDSEARCH_MILVUS_TOKEN"
 DEFAULT_DB = "./vidsearch.db"
 
 
 def default_db() -> str:
-    return os.environ.get(DB_ENV) or DEFAULT_DB
+    return environment.read(environment.DB) or DEFAULT_DB
 
 
 CENTRE_MIN_VIDEOS = 32  # below this the library mean is too noisy an estimate to subtract
@@ -70,7 +70,7 @@ class IngestConfig:
 class Settings:
     db: str = field(default_factory=default_db)
     collection: str = "videos"
-    token: str | None = field(default_factory=lambda: os.environ.get(TOKEN_ENV))
+    token: str | None = field(default_factory=lambda: environment.read(environment.MILVUS_TOKEN))
     decode: DecodeOptions = field(default_factory=DecodeOptions)
     precision: str | None = None  # None/auto: int8 with VNNI, else bf16 where native (and on a GPU), else fp32
     device: str | None = None  # None/auto: CUDA when PyTorch sees a GPU, else the CPU (OpenVINO)

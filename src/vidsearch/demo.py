@@ -10,10 +10,10 @@ from typing import Callable
 from .datasets.layout import CSV_NAME
 from .datasets.long import build_long
 from .datasets.real import build_real
+from .display import clock
 from .engine import VideoSearch
 from .evaluate import EvalReport, Excerpt, evaluate, query_files, read_truth
 from .progress import IndexProgress, progress
-from .search import clock
 
 LONG_COLLECTION = "long_videos"
 ACTION_SHOWN = "kick"  # a partial name: find-action suggests the classes and searches the closest

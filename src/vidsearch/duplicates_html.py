@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from .duplicates import DuplicatePair, DuplicateReport
-from .search import clock
+from .display import clock
 from .video import VideoDecodeError
 from .video.frames import frames_at
 

@@ -206,7 +206,7 @@ class VideoSearch:
             raise ValueError(f"threshold must be in (0, {MAX_RATIO:g}] and min_overlap >= 0, not {threshold!r}, "
                              f"{min_overlap!r}")
         self.require_videos()
-        stride = float(self.collection.spec().meta["segments"]["stride"])
+        stride = self.decode_options().stride
         reader = FootageReader()  # each file is compared with many others: decoded once
         return find_duplicates(self.store, stride, threshold, min_overlap,
                                informative_windows if check_frames else None, **({"batches": batches} if batches else {}),

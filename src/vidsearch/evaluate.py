@@ -23,7 +23,7 @@ from pathlib import Path
 from statistics import mean, median
 from typing import Callable
 
-from .intervals import Interval, bootstrap
+from .intervals import ConfidenceInterval, bootstrap
 from .model import TimedEmbedding
 from .progress import progress
 from .store import StoreError, check_k
@@ -121,7 +121,7 @@ class EvalReport:
         """One score per query, in query order (what paired comparisons resample)."""
         return [q.scores[metric] for q in self.scores]
 
-    def interval(self, metric: str) -> Interval | None:
+    def interval(self, metric: str) -> ConfidenceInterval | None:
         """95 % bootstrap interval of the mean over queries (None without queries)."""
         return bootstrap(self.values(metric)) if self.scores else None
 

@@ -17,7 +17,7 @@ LEVEL = 0.95
 
 
 @dataclass(frozen=True)
-class Interval:
+class ConfidenceInterval:
     mean: float
     low: float
     high: float
@@ -32,7 +32,7 @@ class Interval:
         return f"{self.mean:.3f} [{self.low:.3f}, {self.high:.3f}]"
 
 
-def bootstrap(values, resamples: int = RESAMPLES, level: float = LEVEL, seed: int = 0) -> Interval:
+def bootstrap(values, resamples: int = RESAMPLES, level: float = LEVEL, seed: int = 0) -> ConfidenceInterval:
     """Percentile bootstrap interval of the mean of `values` (one number per query). Seeded: the same
     scores always give the same interval."""
     values = np.asarray(values, dtype=np.float64)
@@ -42,10 +42,10 @@ def bootstrap(values, resamples: int = RESAMPLES, level: float = LEVEL, seed: in
     means = values[rng.integers(0, values.size, (resamples, values.size))].mean(axis=1)
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(means, [tail, 100 - tail])
-    return Interval(float(values.mean()), float(low), float(high))
+    return ConfidenceInterval(float(values.mean()), float(low), float(high))
 
 
-def paired_difference(candidate, baseline, **kwargs) -> Interval:
+def paired_difference(candidate, baseline, **kwargs) -> ConfidenceInterval:
     """Interval of mean(candidate - baseline) over the same queries, in the same order."""
     candidate, baseline = np.asarray(candidate, np.float64), np.asarray(baseline, np.float64)
     if candidate.shape != baseline.shape:

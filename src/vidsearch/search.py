@@ -42,13 +42,6 @@ COPY_DISTANCE_SMALL_LIBRARY = 0.12  # plain distance, for a library too small to
 CANDIDATE_RATIO = 1.0
 
 
-def clock(seconds: float) -> str:
-    """h:mm:ss.s, the way a player shows a position."""
-    minutes, secs = divmod(max(seconds, 0.0), 60)
-    hours, minutes = divmod(int(minutes), 60)
-    return f"{hours}:{minutes:02d}:{secs:04.1f}"
-
-
 def background(distances: list[float]) -> float | None:
     """The background of a query (or segment) from its distances to the nearest videos, one per video,
     nearest first: the BACKGROUND_RANK-th video after its group of copies. A clip copied many times has its
@@ -166,7 +159,7 @@ def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video:
     vectors = collection.project(np.stack([w.embedding.vector for w in query]))
     if expand:
         vectors = expand_query(collection, vectors, expand, where, alpha)
-    stride = float(collection.spec().meta["segments"]["stride"])
+    stride = collection.decode_options().stride
     candidates = max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
     while True:
         hits = collection.store.search_segments(vectors, min(candidates, MAX_K), where)

@@ -10,7 +10,8 @@ from vidsearch.model import Embedder, WeightsNotFoundError
 from vidsearch.model.i3d import pad_same
 from vidsearch.model.labels import kinetics400_labels
 from vidsearch.model.precision import resolve_precision
-from vidsearch.model.checkpoint import WEIGHTS_ENV, find_checkpoint, read_checkpoint
+from vidsearch.environment import WEIGHTS as WEIGHTS_ENV
+from vidsearch.model.checkpoint import find_checkpoint, read_checkpoint
 from vidsearch.tags import WINDOW_CLASSES
 
 pytestmark = pytest.mark.model  # loads the real I3D

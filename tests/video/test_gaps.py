@@ -4,7 +4,6 @@ a whole file, however steadily it makes progress."""
 from fractions import Fraction
 
 import av
-import numpy as np
 import pytest
 
 from tests.conftest import make_video

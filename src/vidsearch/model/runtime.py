@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import environment
 from ..version import __version__
 from .checkpoint import find_checkpoint
 from .features import Feature
@@ -24,22 +25,16 @@ from .stream import ALIGN
 
 RUNTIMES = ("openvino", "torch")
 DEVICES = ("auto", "cpu", "cuda")
-RUNTIME_ENV = "VIDSEARCH_RUNTIME"
-CACHE_ENV = "VIDSEARCH_CACHE"
 CALIBRATION_CLIPS = 24  # int8: synthetic clips rendered here (nothing downloaded), the same every time
 # Part of the cache key: raise it when _quantize changes, so no model quantized the old way is read back.
 QUANTIZATION_RECIPE = 2  # 2: the logits head kept in fp32
 
 
-def cache_root() -> Path:
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "vidsearch")
-
-
 def default_runtime() -> str:
-    choice = os.environ.get(RUNTIME_ENV, "").lower()
+    choice = (environment.read(environment.RUNTIME) or "").lower()
     if choice:
         if choice not in RUNTIMES:
-            raise ValueError(f"${RUNTIME_ENV} must be one of {RUNTIMES}, not {choice!r}")
+            raise ValueError(f"${environment.RUNTIME} must be one of {RUNTIMES}, not {choice!r}")
         return choice
     try:
         import openvino  # noqa: F401
@@ -98,7 +93,7 @@ class OpenVINORuntime:
 
         self.precision, self.feature, self.core = precision, feature, openvino.Core()
         self.threads = threads or cpu_threads()
-        self.folder = cache_root() / "openvino" / _model_key()
+        self.folder = environment.cache_dir() / "openvino" / _model_key()
         self._compiled: dict[tuple[int, int], object] = {}
         self.build_seconds = 0.0  # time spent converting / quantizing in this process (0: came from the cache)
 

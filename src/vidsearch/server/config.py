@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import environment
 from ..store import MAX_K as STORE_MAX_K
 
-TOKEN_ENV = "VIDSEARCH_API_TOKEN"
 MAX_K = 100  # results a request may ask for: a page, not a dump (the store allows 16,384)
 
 
@@ -59,7 +58,7 @@ class ServerConfig:
         if self.max_upload_bytes < 1:
             raise ValueError(f"the upload limit must be at least 1 byte, not {self.max_upload_bytes}")
         if self.token is None:
-            self.token = os.environ.get(TOKEN_ENV) or None
+            self.token = environment.read(environment.API_TOKEN)
         if self.token is not None and not self.token.strip():
             raise ValueError("the API token must not be empty")
         if self.token is None and not is_loopback(self.host):
