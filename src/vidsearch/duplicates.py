@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import alignment
 from .search import COPY_THRESHOLD, background, is_copy
 from .store import MAX_K, SegmentHit, VectorStore
 
@@ -222,15 +223,15 @@ def _align(found: list[_Match], stride: float,
         best = min(found, key=lambda m: m.distance)
         span = MatchedSpan(best.a_start, best.a_end, best.b_start, best.b_end, best.distance)
         return [span] if keep(span, any(m.under_threshold for m in found)) else []
-    tolerance = 0.75 * stride
+    tolerance = alignment.tolerance(stride)
     a_start = np.array([m.a_start for m in found])
     offsets = np.array([m.b_start - m.a_start for m in found])
     distance = np.array([m.distance for m in found])
     remaining = np.ones(len(found), bool)
     runs: list[list[_Match]] = []
     while remaining.any():
-        anchor = _best_supported(offsets[remaining], distance[remaining], tolerance)
-        taken = np.flatnonzero(remaining & (np.abs(offsets - anchor) <= tolerance))
+        anchor = alignment.best_supported(offsets[remaining], distance[remaining], stride)
+        taken = np.flatnonzero(remaining & alignment.agreeing(offsets, anchor, stride))
         remaining[taken] = False
         taken = taken[np.argsort(a_start[taken])]
         run = [found[taken[0]]]
@@ -269,18 +270,6 @@ def _inside(start: float, end: float, intervals: list[tuple[float, float]]) -> f
         return 1.0
     clipped = [(max(start, a), min(end, b)) for a, b in intervals if b > start and a < end]
     return _covered(clipped) / (end - start)
-
-
-def _best_supported(offsets: np.ndarray, distance: np.ndarray, tolerance: float) -> float:
-    """The offset with the most others within the tolerance (ties: the lowest mean distance among them)."""
-    order = np.argsort(offsets)
-    ordered, cumulative = offsets[order], np.concatenate([[0.0], np.cumsum(distance[order])])
-    low = np.searchsorted(ordered, ordered - tolerance, "left")
-    high = np.searchsorted(ordered, ordered + tolerance, "right")
-    count = high - low
-    mean = (cumulative[high] - cumulative[low]) / count
-    best = np.lexsort((mean, -count))[0]
-    return float(ordered[best])
 
 
 def _span(run: list[_Match]) -> MatchedSpan:

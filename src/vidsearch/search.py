@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import alignment
 from .collection import Collection
 from .model import TimedEmbedding
 from .reduce import l2_normalise
@@ -212,12 +213,12 @@ def _best_offset(video: VideoEntry, hits: _Hits, remaining: np.ndarray, starts, 
         i = int(np.flatnonzero(remaining)[np.argmin(hits.distance[remaining])])
         score = float(np.mean([min(floor[j], hits.distance[i]) if j == hits.window[i] else floor[j] for j in range(n)]))
         return Interval(float(hits.start[i]), float(hits.end[i]), float(starts[0]), float(ends[-1]), score), remaining.copy()
-    tolerance = 0.75 * stride
+    tolerance = alignment.tolerance(stride)
     offsets = hits.start - starts[hits.window]
     shorter = video.duration + tolerance < ends[-1] - starts[0]  # the query cannot lie wholly inside this video
     best = None
     for anchor in np.unique(offsets[remaining]):
-        near = remaining & (np.abs(offsets - anchor) <= tolerance)
+        near = remaining & alignment.agreeing(offsets, anchor, stride)
         per_window = floor.copy()
         np.minimum.at(per_window, hits.window[near], hits.distance[near])
         if shorter:  # compared on the part of the query that overlaps the video at this offset
@@ -249,11 +250,4 @@ def _refine(hits: _Hits, near: np.ndarray, offsets: np.ndarray, anchor: float, s
         close = same & (np.abs(offsets - (offsets[i] + delta)) < stride / 4)
         return float(hits.distance[close].min()) if close.any() else None
 
-    before, after = at(-stride), at(stride)
-    if before is None or after is None:  # at the video's edge, or a neighbour not retrieved: no evidence
-        return float(offsets[i] - anchor)
-    curvature = before - 2 * centre + after
-    if curvature <= 1e-12:
-        return float(offsets[i] - anchor)
-    shift = 0.5 * stride * (before - after) / curvature
-    return float(offsets[i] - anchor + np.clip(shift, -stride / 2, stride / 2))
+    return float(offsets[i] - anchor) + alignment.sub_stride_shift(at(-stride), centre, at(stride), stride)
