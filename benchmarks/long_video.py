@@ -40,7 +40,7 @@ if __name__ == "__main__":
     assert report.indexed == 1, report.to_json()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({"seconds": seconds, "segments": engine.info()["segments"], "precision": engine.embedder.precision,
+    print(json.dumps({"seconds": seconds, "segments": engine.info().segments, "precision": engine.embedder.precision,
                       "context": engine.context(), "peak_rss_mib": own / 1024, "peak_worker_rss_mib": children / 1024}))
 """
 MODEL_SECONDS = 30.0  # the model is timed on the windows of the first half minute (held in memory)

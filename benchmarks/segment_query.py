@@ -41,7 +41,7 @@ if __name__ == "__main__":
             total.append(time.perf_counter() - start)
         print(json.dumps({"query_windows": len(windows), "search_ms": statistics.median(search) * 1000,
                           "end_to_end_ms": statistics.median(total) * 1000, "precision": engine.embedder.precision,
-                          "segments": engine.info()["segments"]}))
+                          "segments": engine.info().segments}))
 """
 
 

@@ -38,7 +38,7 @@ def test_a_collection_keeps_the_feature_it_was_made_with(tmp_path, clip):
     with VideoSearch(settings=Settings(db=db), embedder=FakeOfFeature("Mixed_4e")) as engine:
         assert engine.feature() == DEFAULT_FEATURE  # no collection yet: the settings' choice
         engine.index(clip.parent)
-        assert engine.info()["feature"] == "Mixed_4e"
+        assert engine.info().feature == "Mixed_4e"
     # a later process asking for another feature still embeds queries like the library
     with VideoSearch(settings=Settings(db=db, feature="Mixed_5c")) as engine:
         assert engine.feature() == "Mixed_4e"
@@ -60,7 +60,7 @@ def test_a_collection_made_before_features_were_recorded_holds_mixed_5c():
     engine.store.create(CollectionSpec(1024, meta={"model": "i3d-kinetics400-rgb", "layout": 2, "num_frames": 16,
                                                    "segments": {"frames": 16, "fps": 8.0, "stride": 0.5},
                                                    "projection": {"method": "none", "input_dim": 1024}}))
-    assert engine.feature() == "Mixed_5c" and engine.info()["feature"] == "Mixed_5c"
+    assert engine.feature() == "Mixed_5c" and engine.info().feature == "Mixed_5c"
 
 
 def test_a_collection_keeps_the_crop_its_windows_were_cut_with(tmp_path, clip):
@@ -72,7 +72,7 @@ def test_a_collection_keeps_the_crop_its_windows_were_cut_with(tmp_path, clip):
     small = replace(DecodeOptions(), size=160, short_side=183)
     with VideoSearch(settings=Settings(db=db, decode=small), embedder=FakeEmbedder()) as engine:
         engine.index(clip.parent)
-        assert engine.info()["crop"] == {"size": 160, "short_side": 183}
+        assert (engine.info().crop, engine.info().short_side) == (160, 183)
         assert engine.embed(clip)[0].embedding.vector.shape == (1024,)
     with VideoSearch(settings=Settings(db=db), embedder=FakeEmbedder()) as engine:  # asks for the default 224
         assert (engine.decode_options().size, engine.decode_options().short_side) == (160, 183)

@@ -26,7 +26,7 @@ def test_altered_copies_find_their_original(engine, library, tmp_path):
     root, specs = library
     report = engine.index(root)
     assert (report.indexed, report.failed, report.skipped) == (20, [], 0)
-    assert engine.info()["count"] == 20
+    assert engine.info().count == 20
     queries = {
         3: make_video(tmp_path / "q_crop.mp4", specs[3], transform=crop),
         11: make_video(tmp_path / "q_mpeg4.avi", specs[11], MPEG4_LOW),
@@ -52,12 +52,12 @@ def test_reindexing_adds_nothing_twice_and_bad_files_are_reported(engine, librar
     assert report.indexed == 1
     assert [(f.stage, f.error) for f in report.failed] == [("decode", "VideoDecodeError")]
     assert "broken.mp4" in report.failed[0].path
-    assert engine.info()["count"] == 21
+    assert engine.info().count == 21
 
 
 def test_info_describes_the_collection(engine, library):
     engine.index(library[0])
-    info = engine.info()
+    info = engine.info().to_json()
     assert info["dim"] == 1536 and info["model"] == "i3d-kinetics400-rgb" and info["num_frames"] == 16
     assert info["feature"] == "Mixed_5c+Mixed_4d"
     assert info["index"] == {"type": "IVF_FLAT", "metric": "L2", "nlist": 400, "nprobe": 32}

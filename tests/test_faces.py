@@ -75,7 +75,7 @@ def test_index_settings_given_in_part_are_completed_the_same_way(here, capsys):
     """IndexConfig(nlist=16) and --nlist 16 search 16 lists; ReduceConfig(dim=64) and --dim 64 project at random."""
     with notebook("mine.db", index=IndexConfig(nlist=16), reduce=ReduceConfig(dim=64)) as engine:
         engine.index("lib")
-        mine = engine.info()
+        mine = engine.info().to_json()
     rc, _, _ = cli(capsys, "--db", "cli.db", "index", "lib", "--nlist", "16", "--dim", "64", "--workers", "0")
     assert rc == 0
     rc, out, _ = cli(capsys, "--db", "cli.db", "info", "--json")

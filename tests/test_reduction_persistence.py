@@ -40,7 +40,7 @@ def test_settings_of_a_new_process_do_not_override_the_stored_projection(library
         engine.index(root)
         stored = engine.collection.projection()
     with VideoSearch(settings=Settings(db=db, reduce=ReduceConfig(64, "random")), embedder=embedder) as engine:
-        assert engine.info()["dim"] == 16 and engine.collection.projection().method == "pca"
+        assert engine.info().dim == 16 and engine.collection.projection().method == "pca"
         assert (engine.collection.projection().matrix == stored.matrix).all()
 
 
@@ -62,11 +62,11 @@ def test_centring_is_automatic_for_a_large_enough_first_index(library, embedder,
     root, _ = library
     small = VideoSearch(settings=Settings(db="memory://"), embedder=embedder)
     small.index(root)
-    assert small.info()["reduction"]["centred"] is False  # 20 videos: too few to estimate a mean
+    assert small.info().centred is False  # 20 videos: too few to estimate a mean
     monkeypatch.setattr(vidsearch.config, "CENTRE_MIN_VIDEOS", 10)
     large = VideoSearch(settings=Settings(db="memory://"), embedder=embedder)
     large.index(root)
-    assert large.info()["reduction"]["centred"] is True
+    assert large.info().centred is True
     off = VideoSearch(settings=Settings(db="memory://", reduce=ReduceConfig(centre=False)), embedder=embedder)
     off.index(root)
-    assert off.info()["reduction"]["centred"] is False
+    assert off.info().centred is False

@@ -247,7 +247,7 @@ def cmd_find_action(args) -> int:
 
 def cmd_info(args) -> int:
     with _engine(args) as engine:
-        info = engine.info()
+        info = engine.info().to_json()
     if args.json:
         print(json.dumps(info, indent=2))
     else:

@@ -31,6 +31,41 @@ LAYOUT = 2  # 1: one vector per video (vidsearch 0.1); 2: segments + videos
 LEGACY_CROP = {"size": 224, "short_side": 256}  # the network's input in every collection made before it was recorded
 
 
+@dataclass(frozen=True)
+class CollectionInfo:
+    """What a collection holds and how it was made (`vidsearch info`, GET /api/stats); `to_json` is the JSON."""
+
+    collection: str
+    db: str
+    backend: str
+    count: int  # videos
+    segments: int  # windows, one vector each
+    dim: int
+    model: str
+    feature: str  # the I3D blocks a vector is made of
+    context: str  # how windows were embedded: window | stream
+    frames: int  # per window
+    fps: float  # frames a second inside a window
+    stride: float  # seconds between windows (0: one vector per video)
+    crop: int  # the network's input side, pixels
+    short_side: int  # frames resized to this before the crop
+    index: IndexConfig
+    reduction: str  # none | random | pca
+    centred: bool
+
+    def to_json(self) -> dict:
+        return {
+            "count": self.count, "segments": self.segments,
+            "segment_params": {"frames": self.frames, "fps": self.fps, "stride": self.stride},
+            "crop": {"size": self.crop, "short_side": self.short_side},
+            "dim": self.dim, "model": self.model, "feature": self.feature, "context": self.context,
+            "index": {"type": self.index.index_type, "metric": self.index.metric, "nlist": self.index.nlist,
+                      "nprobe": self.index.nprobe},
+            "db": self.db, "backend": self.backend, "collection": self.collection, "num_frames": self.frames,
+            "reduction": {"method": self.reduction, "centred": self.centred},
+        }
+
+
 class ModelInfo(Protocol):
     """What a collection records of the model that embeds it (an Embedder has these)."""
 
@@ -236,26 +271,15 @@ class Collection:
         self.store.drop()
         self._projection = None
 
-    def info(self) -> dict:
-        spec = self.spec()
+    def info(self) -> CollectionInfo:
+        spec, options = self.spec(), self.decode_options()
         projection = spec.meta.get("projection", {})
-        return {
-            "count": self.store.count(),
-            "segments": self.store.count_segments(),
-            "segment_params": spec.meta["segments"],
-            "crop": spec.meta.get("crop", LEGACY_CROP),
-            "dim": spec.dim,
-            "model": spec.meta.get("model", ""),
-            "feature": spec.meta.get("feature", LEGACY_FEATURE),
-            "context": spec.meta.get("context", LEGACY_CONTEXT),
-            "index": {"type": spec.index.index_type, "metric": spec.index.metric,
-                      "nlist": spec.index.nlist, "nprobe": spec.index.nprobe},
-            "db": self.store.location,
-            "backend": self.store.kind,
-            "collection": self.name,
-            "num_frames": spec.meta.get("num_frames"),
-            "reduction": {"method": projection.get("method", "none"), "centred": projection.get("mean") is not None},
-        }
+        return CollectionInfo(
+            collection=self.name, db=self.store.location, backend=self.store.kind, count=self.store.count(),
+            segments=self.store.count_segments(), dim=spec.dim, model=spec.meta.get("model", ""),
+            feature=self.feature(LEGACY_FEATURE), context=self.context(LEGACY_CONTEXT), frames=options.num_frames,
+            fps=options.window_fps, stride=options.stride, crop=options.size, short_side=options.short_side,
+            index=spec.index, reduction=projection.get("method", "none"), centred=projection.get("mean") is not None)
 
     def close(self) -> None:
         self.store.close()

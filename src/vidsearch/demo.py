@@ -27,7 +27,7 @@ def _index(engine: VideoSearch, csv: Path, say: Callable[[str], None]) -> None:
     finally:
         bar.close()
     done = f"indexed {report.indexed} in {report.seconds:.0f} s" if report.indexed else "already indexed"
-    say(f"  {done}: {engine.count()} videos, {engine.info()['segments']} windows of 2 s "
+    say(f"  {done}: {engine.count()} videos, {engine.info().segments} windows of 2 s "
         f"-> {engine.location} [{engine.collection.name}]"
         + (f"; {len(report.failed)} FAILED" if report.failed else ""))
 

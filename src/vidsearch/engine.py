@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from .actions import ActionResult, resolve_action
-from .collection import Collection, Embedded
+from .collection import Collection, CollectionInfo, Embedded
 from .config import IngestConfig, Settings
 from .ingest import FailurePolicy, IndexReport, IngestEvents, add_embedded, embed_windows, run_ingest
 from .ingest.distributed import Given, RayIngest
@@ -256,7 +256,7 @@ class VideoSearch:
         """Deletes the whole collection."""
         self.collection.drop()
 
-    def info(self) -> dict:
+    def info(self) -> CollectionInfo:
         return self.collection.info()
 
     def close(self) -> None:

@@ -110,7 +110,7 @@ def test_a_first_index_with_centring_stores_before_the_end(folder, monkeypatch):
 
     monkeypatch.setattr(engine.store, "upsert", watching_upsert)
     report = engine.index(folder)
-    assert report.indexed == 10 and engine.info()["reduction"]["centred"] is True
+    assert report.indexed == 10 and engine.info().centred is True
     assert seen_at_first_insert[0] < embedder.calls  # the first rows went in before the last batch was embedded
 
 

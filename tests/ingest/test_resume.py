@@ -78,7 +78,7 @@ def test_sigkill_of_a_first_index_with_default_settings_keeps_what_was_stored(fo
     assert report["indexed"] + report["skipped"] == COUNT and report["failed"] == []
     with VideoSearch(settings=Settings(db=db, collection="resume")) as engine:
         catalogue = engine.store.catalogue()
-        assert engine.info()["reduction"]["centred"] is True
+        assert engine.info().centred is True
     assert sorted(catalogue) == sorted(item.id for item in read_source(folder))  # each id once, none missing
     again = json.loads(index(folder, db).stdout)
     assert (again["indexed"], again["skipped"]) == (0, COUNT)
@@ -131,4 +131,4 @@ def test_sigkill_while_indexing_long_videos_leaves_each_complete_exactly_once(db
     assert 0 < report["skipped"] < 5 and report["indexed"] + report["skipped"] == 5, report
     with VideoSearch(settings=Settings(db=db, collection="resume")) as engine:
         assert engine.count() == 5
-        assert engine.info()["segments"] == 5 * 15  # 30 s: windows at 0, 2, ..., 28 s; none twice, none stray
+        assert engine.info().segments == 5 * 15  # 30 s: windows at 0, 2, ..., 28 s; none twice, none stray

@@ -71,7 +71,7 @@ def test_every_kind_of_file_keeps_its_windows_and_times(tmp_path, workers):
     assert per_window.index(items).indexed == streamed.index(items).indexed == len(items)
     for i, name in enumerate(paths):
         assert windows_of(streamed, i) == windows_of(per_window, i), name
-    assert streamed.info()["context"] == "stream"
+    assert streamed.info().context == "stream"
 
 
 def test_each_frame_goes_through_the_network_about_once(tmp_path):
@@ -115,7 +115,7 @@ def test_a_collection_keeps_the_way_it_was_embedded(tmp_path):
              for i in range(2)]
     with engine_for(FakeEmbedder(), db=db) as engine:  # a model without a context: windows one by one
         engine.index([SourceItem(i, p, "a") for i, p in enumerate(paths)])
-        assert engine.info()["context"] == "window"
+        assert engine.info().context == "window"
     with engine_for(StreamingFakeEmbedder(), db=db) as engine:
         with pytest.raises(StoreError, match="context window.*--context window"):
             engine.search(paths[0])

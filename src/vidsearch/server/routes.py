@@ -188,7 +188,7 @@ def healthz(engine: VideoSearch = Depends(engine_of)) -> dict:
 def stats(engine: VideoSearch = Depends(engine_of)) -> dict:
     if not engine.count():
         return {"count": 0, "db": engine.location}
-    return engine.info()
+    return engine.info().to_json()
 
 
 @router.post("/api/search", openapi_extra=SEARCH_BODY)
