@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from vidsearch.bench import _embed_all
+from vidsearch.evaluation.bench import _embed_all
 from vidsearch.config import CENTRE_MIN_VIDEOS
-from vidsearch.evaluate import query_files, score_query
+from vidsearch.evaluation.evaluate import query_files, score_query
 from vidsearch.ingest.pipeline import spread_first
 from vidsearch.model import Embedder
 from vidsearch.reduce import l2_normalise

@@ -35,15 +35,15 @@ import sys
 from pathlib import Path
 
 from vidsearch import Settings, VideoSearch
-from vidsearch.bench import _embed_all
+from vidsearch.evaluation.bench import _embed_all
 from vidsearch.config import ReduceConfig
 from vidsearch.datasets.long import footage_between, video_parts
 from vidsearch.datasets.real import clip_footage, fetch_sources, shared_seconds
-from vidsearch.duplicates import PROPOSAL_RATIO, find_duplicates
-from vidsearch.evaluate import query_files, read_truth
+from vidsearch.retrieval.duplicates import PROPOSAL_RATIO, find_duplicates
+from vidsearch.evaluation.evaluate import query_files, read_truth
 from vidsearch.model import Embedder
 from vidsearch.model.stream import CONTEXTS
-from vidsearch.search import find, frames_check
+from vidsearch.retrieval.search import find, frames_check
 from vidsearch.sources import read_folder
 from vidsearch.video import DecodeOptions
 from vidsearch.video.footage import SAME_FOOTAGE, FootageReader, compare

@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    from vidsearch.duplicates import find_duplicates
+    from vidsearch.retrieval.duplicates import find_duplicates
     from vidsearch.store import CollectionSpec, IndexConfig, Segment, VideoEntry, open_store
 
     folder = Path(tempfile.mkdtemp(prefix="dups-"))

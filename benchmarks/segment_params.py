@@ -19,7 +19,7 @@ from pathlib import Path
 from vidsearch import Settings, VideoSearch
 from vidsearch.collection import Embedded
 from vidsearch.config import ReduceConfig
-from vidsearch.evaluate import evaluate, query_files
+from vidsearch.evaluation.evaluate import evaluate, query_files
 from vidsearch.ingest import embed_windows
 from vidsearch.model import Embedder
 from vidsearch.sources import read_source

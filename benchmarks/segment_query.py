@@ -26,7 +26,7 @@ PER_VIDEO = 100
 SEARCH = """
 import json, statistics, sys, time
 from vidsearch import Settings, VideoSearch
-from vidsearch.search import find
+from vidsearch.retrieval.search import find
 if __name__ == "__main__":
     with VideoSearch(settings=Settings(db=sys.argv[1])) as engine:
         windows = engine.embed(sys.argv[2])  # warm: model loaded, index loaded

@@ -19,9 +19,9 @@ from .progress import IndexProgress
 from .sources import SourceError, parse_id, shown
 from .store import INDEX_TYPES, MAX_K, IndexConfig, StoreError, VideoFilter, check_collection_name
 from .ingest import StrictModeError
-from .duplicates import BATCH_VIDEOS, DEFAULT_MIN_OVERLAP, MAX_RATIO, PROPOSAL_RATIO
+from .retrieval.duplicates import BATCH_VIDEOS, DEFAULT_MIN_OVERLAP, MAX_RATIO, PROPOSAL_RATIO
 from .display import clock
-from .search import BACKGROUND_RANK, COPY_THRESHOLD, MAX_PER_VIDEO
+from .retrieval.search import BACKGROUND_RANK, COPY_THRESHOLD, MAX_PER_VIDEO
 from .video import DecodeOptions, VideoDecodeError
 from .video.decode import MAX_FRAMES
 from .version import __version__
@@ -334,7 +334,7 @@ def cmd_dataset(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import evaluate, query_files
+    from .evaluation.evaluate import evaluate, query_files
 
     with _engine(args) as engine:
         report = evaluate(engine, query_files(args.queries), k=args.k)
@@ -343,7 +343,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import SUITES, markdown, run_bench, write_outputs
+    from .evaluation.bench import SUITES, markdown, run_bench, write_outputs
 
     dataset = Path(args.dataset)
     rows = run_bench(dataset, SUITES[args.suite](), k=args.k, say=lambda line: print(line, file=sys.stderr),

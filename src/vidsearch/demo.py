@@ -12,7 +12,7 @@ from .datasets.long import build_long
 from .datasets.real import build_real
 from .display import clock
 from .engine import VideoSearch
-from .evaluate import EvalReport, Excerpt, evaluate, query_files, read_truth
+from .evaluation.evaluate import EvalReport, Excerpt, evaluate, query_files, read_truth
 from .progress import IndexProgress, progress
 
 LONG_COLLECTION = "long_videos"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image
 
-from .duplicates import DuplicatePair, DuplicateReport
+from .retrieval.duplicates import DuplicatePair, DuplicateReport
 from .display import clock
 from .video import VideoDecodeError
 from .video.frames import frames_at

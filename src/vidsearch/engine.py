@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .actions import ActionResult, resolve_action
+from .retrieval.actions import ActionResult, resolve_action
 from .collection import Collection, CollectionInfo, Embedded
 from .config import IngestConfig, Settings
 from .ingest import FailurePolicy, IndexReport, IngestEvents, add_embedded, embed_windows, run_ingest
@@ -18,8 +18,8 @@ from .model import TimedEmbedding
 from .model.features import Feature
 from .model.stream import parse_context
 from .model.labels import kinetics400_labels
-from .duplicates import DEFAULT_MIN_OVERLAP, MAX_RATIO, PROPOSAL_RATIO, DuplicateReport, find_duplicates
-from .search import COPY_THRESHOLD, VideoMatch, check_per_video, find, frames_check
+from .retrieval.duplicates import DEFAULT_MIN_OVERLAP, MAX_RATIO, PROPOSAL_RATIO, DuplicateReport, find_duplicates
+from .retrieval.search import COPY_THRESHOLD, VideoMatch, check_per_video, find, frames_check
 from .sources import SourceItem, read_source, shown
 from .store import EmptyLibraryError, VectorStore, VideoEntry, VideoFilter, check_k, open_store
 from .tags import Tag, merge_tags

@@ -17,12 +17,12 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Match
 from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
-from ..actions import UnknownActionError
+from ..retrieval.actions import UnknownActionError
 from ..engine import VideoSearch
 from ..store import VideoFilter
-from ..duplicates import DEFAULT_MIN_OVERLAP, MAX_RATIO, PROPOSAL_RATIO, DuplicateReport
+from ..retrieval.duplicates import DEFAULT_MIN_OVERLAP, MAX_RATIO, PROPOSAL_RATIO, DuplicateReport
 from ..duplicates_html import render
-from ..search import MAX_PER_VIDEO, check_per_video
+from ..retrieval.search import MAX_PER_VIDEO, check_per_video
 from ..sources import MAX_ID, VIDEO_EXTENSIONS, SourceItem, stable_id
 from ..video import VideoDecodeError
 from .config import ServerConfig

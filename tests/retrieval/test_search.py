@@ -11,7 +11,7 @@ from tests.fakes import FakeEmbedder
 from vidsearch import Settings, VideoSearch
 from vidsearch.config import ReduceConfig
 from vidsearch.datasets.synthetic import render_long
-from vidsearch.evaluate import evaluate
+from vidsearch.evaluation.evaluate import evaluate
 from vidsearch.sources import SourceItem
 from vidsearch.store import CollectionSpec, StoreError
 from vidsearch.video import DecodeOptions, WindowReader, read_windows
@@ -171,7 +171,7 @@ def test_eval_scores_where_excerpts_matched(engine, long_videos, tmp_path):
 
 # -- query expansion -----------------------------------------------------------------------------------------
 def test_query_expansion_averages_with_the_nearest_segments(engine):
-    from vidsearch.search import expand_query
+    from vidsearch.retrieval.search import expand_query
 
     collection = engine.collection
     stored = collection.store.segments_of([1])[1]

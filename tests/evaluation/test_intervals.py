@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from vidsearch.intervals import bootstrap, paired_difference
+from vidsearch.evaluation.intervals import bootstrap, paired_difference
 
 
 def test_interval_of_a_constant_is_that_constant():

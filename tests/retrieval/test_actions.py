@@ -5,7 +5,7 @@ import pytest
 
 from tests.fakes import FAKE_LABELS, FakeEmbedder
 from vidsearch import Settings, VideoSearch
-from vidsearch.actions import UnknownActionError, resolve_action, suggest
+from vidsearch.retrieval.actions import UnknownActionError, resolve_action, suggest
 from vidsearch.model.labels import kinetics400_labels
 from vidsearch.store import CollectionSpec, StoreError, VideoFilter
 

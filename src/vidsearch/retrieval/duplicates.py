@@ -26,7 +26,7 @@ import numpy as np
 
 from . import alignment
 from .search import COPY_THRESHOLD, background, is_copy
-from .store import MAX_K, SegmentHit, VectorStore
+from ..store import MAX_K, SegmentHit, VectorStore
 
 DEFAULT_MIN_OVERLAP = 1.0  # seconds of footage two videos must share
 # What the vectors propose when the frames decide: matches under this many times their background. 1.0 (what

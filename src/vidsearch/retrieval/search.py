@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import alignment
-from .collection import Collection
-from .model import TimedEmbedding
-from .reduce import l2_normalise
-from .store import MAX_K, SegmentHit, VideoEntry, VideoFilter
+from ..collection import Collection
+from ..model import TimedEmbedding
+from ..reduce import l2_normalise
+from ..store import MAX_K, SegmentHit, VideoEntry, VideoFilter
 
 MIN_CANDIDATES = 100  # segments fetched per query window, at least
 CANDIDATES_PER_RESULT = 10  # ... and this many per result asked for

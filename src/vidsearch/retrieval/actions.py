@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from .store import ActionHit
+from ..store import ActionHit
 
 CLOSE_ENOUGH = 0.75  # similarity of a misspelt word to a class's word (difflib ratio) that still suggests it
 MAX_SUGGESTIONS = 5

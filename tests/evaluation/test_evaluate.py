@@ -2,7 +2,7 @@ import pytest
 
 from tests.conftest import make_video
 from vidsearch import Settings, VideoSearch
-from vidsearch.evaluate import (
+from vidsearch.evaluation.evaluate import (
     average_precision, evaluate, hit_ratio, precision_at, query_files, recall_at, score_query,
     tutorial_average_precision,
 )

@@ -24,11 +24,11 @@ from statistics import mean, median
 from typing import Callable
 
 from .intervals import ConfidenceInterval, bootstrap
-from .model import TimedEmbedding
-from .progress import progress
-from .store import StoreError, check_k
-from .sources import VIDEO_EXTENSIONS
-from .video import VideoDecodeError
+from ..model import TimedEmbedding
+from ..progress import progress
+from ..store import StoreError, check_k
+from ..sources import VIDEO_EXTENSIONS
+from ..video import VideoDecodeError
 
 
 def hit_ratio(truth: set[int], ranked: list[int]) -> float:

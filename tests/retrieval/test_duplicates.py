@@ -17,9 +17,9 @@ from tests.duplicates_corpus import COPIED, GROUPS, build
 from tests.fakes import FakeEmbedder
 from vidsearch import Settings, VideoSearch
 from vidsearch.config import ReduceConfig
-from vidsearch.duplicates import PROPOSAL_RATIO, DuplicatePair, MatchedSpan, _align, _covered, _groups, _Match
+from vidsearch.retrieval.duplicates import PROPOSAL_RATIO, DuplicatePair, MatchedSpan, _align, _covered, _groups, _Match
 from vidsearch.duplicates_html import render
-from vidsearch.search import COPY_THRESHOLD, background, find
+from vidsearch.retrieval.search import COPY_THRESHOLD, background, find
 from vidsearch.sources import SourceItem
 from vidsearch.video.information import informative_windows, is_plain, low_information
 
@@ -77,7 +77,7 @@ def test_the_frames_decide_by_default(engine):
 def test_where_the_frames_cannot_tell_the_vectors_decide(engine):
     """Files gone or unreadable: all is proposed, and an interval stays only when one of its matches is under the
     vectors' own calibrated threshold: no pair the vectors alone would not give, and the copies still found."""
-    from vidsearch.duplicates import find_duplicates
+    from vidsearch.retrieval.duplicates import find_duplicates
 
     stride = float(engine.collection.spec().meta["segments"]["stride"])
     cannot_tell, _ = named(engine, find_duplicates(engine.store, stride, PROPOSAL_RATIO, same_footage=lambda *a: None))
@@ -290,7 +290,7 @@ def test_background_skips_the_group_of_copies():
 
 def test_a_clip_copied_many_times_pairs_with_all_its_copies():
     """With the 5th nearest video as the background, a clip with 5 copies or more would be its own background."""
-    from vidsearch.duplicates import find_duplicates
+    from vidsearch.retrieval.duplicates import find_duplicates
     from vidsearch.store import CollectionSpec, IndexConfig, Segment, VideoEntry, open_store
 
     rng = np.random.default_rng(0)

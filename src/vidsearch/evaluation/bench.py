@@ -17,23 +17,23 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import ReduceConfig, Settings
-from .engine import VideoSearch
-from .collection import Embedded
+from ..config import ReduceConfig, Settings
+from ..engine import VideoSearch
+from ..collection import Embedded
 from .evaluate import EvalReport, evaluate, query_files
-from .ingest import embed_windows
+from ..ingest import embed_windows
 from .intervals import paired_difference
-from .model import Embedder, Embedding, TimedEmbedding
-from .model.embedder import class_probabilities
-from .model.features import DEFAULT_FEATURE, LEGACY_FEATURE, Feature
-from .model.stream import CONTEXTS, DEFAULT_CONTEXT, LEGACY_CONTEXT
-from .model.blocks import INCEPTION_BLOCKS
-from .model.mirror import MirroredEmbedder
-from .reduce import l2_normalise
-from .progress import progress
-from .sources import read_source
-from .video import DecodeOptions, VideoDecodeError, read_windows
-from .video.transform import short_side
+from ..model import Embedder, Embedding, TimedEmbedding
+from ..model.embedder import class_probabilities
+from ..model.features import DEFAULT_FEATURE, LEGACY_FEATURE, Feature
+from ..model.stream import CONTEXTS, DEFAULT_CONTEXT, LEGACY_CONTEXT
+from ..model.blocks import INCEPTION_BLOCKS
+from ..model.mirror import MirroredEmbedder
+from ..reduce import l2_normalise
+from ..progress import progress
+from ..sources import read_source
+from ..video import DecodeOptions, VideoDecodeError, read_windows
+from ..video.transform import short_side
 
 
 DEFAULT_FRAMES = DecodeOptions().num_frames

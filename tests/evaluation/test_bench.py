@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tests.fakes import FakeEmbedder
-from vidsearch.bench import BenchConfig, markdown, run_bench, write_outputs
+from vidsearch.evaluation.bench import BenchConfig, markdown, run_bench, write_outputs
 from vidsearch.datasets.build_synthetic import build_synthetic
 
 

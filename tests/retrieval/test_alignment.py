@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from vidsearch.alignment import agreeing, best_supported, sub_stride_shift, tolerance
+from vidsearch.retrieval.alignment import agreeing, best_supported, sub_stride_shift, tolerance
 
 
 def test_offsets_agree_within_three_quarters_of_a_stride():
