@@ -99,3 +99,13 @@ def test_a_service_beyond_loopback_guards_writes_however_it_is_started(here, mon
         clip = here / "lib" / "a" / "pulse.mp4"
         refused = client.post("/api/videos", files={"file": (clip.name, clip.read_bytes(), "video/mp4")})
     assert refused.status_code == 401
+
+
+def test_a_collection_moves_the_same_from_a_notebook_and_the_cli(here, capsys):
+    with notebook("lib.db") as engine:
+        engine.index("lib")
+        report = engine.migrate_to("notebook.db")
+    rc, out, _ = cli(capsys, "--db", "lib.db", "migrate", "--to", "cli.db", "--json")
+    assert rc == 0 and (report.videos, report.segments) == (json.loads(out)["videos"], json.loads(out)["segments"]) == (4, 8)  # 2.5-s clips: two 2-s windows each
+    infos = [VideoSearch(db=db).info().to_json() for db in ("notebook.db", "cli.db")]
+    assert [{k: v for k, v in info.items() if k != "db"} for info in infos] == [{k: v for k, v in infos[0].items() if k != "db"}] * 2

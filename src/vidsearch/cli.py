@@ -278,15 +278,12 @@ def _target(text: str) -> int | str:
 
 
 def cmd_migrate(args) -> int:
-    from .migrate import migrate
     from .progress import progress
-    from .store import open_store
 
-    with open_store(args.db, args.collection, args.token) as source, \
-            open_store(args.to, args.to_collection or args.collection, args.token, option="--to") as target:
-        bar = progress(total=source.count(), desc="copying", unit="video", quiet=args.json)
+    with _engine(args) as engine:
+        bar = progress(total=engine.count(), desc="copying", unit="video", quiet=args.json)
         try:
-            report = migrate(source, target, bar.update)
+            report = engine.migrate_to(args.to, args.to_collection, bar.update, option="--to")
         finally:
             bar.close()
     if args.json:

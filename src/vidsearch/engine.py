@@ -14,6 +14,7 @@ from .collection import Collection, CollectionInfo, Embedded
 from .config import IngestConfig, Settings
 from .ingest import FailurePolicy, IndexReport, IngestEvents, add_embedded, embed_windows, run_ingest
 from .ingest.distributed import Given, RayIngest
+from .migrate import MigrationReport, migrate
 from .model import TimedEmbedding
 from .model.features import Feature
 from .model.stream import parse_context
@@ -258,6 +259,14 @@ class VideoSearch:
 
     def info(self) -> CollectionInfo:
         return self.collection.info()
+
+    def migrate_to(self, db: str, collection: str | None = None, progress: Callable[[int], None] | None = None,
+                   option: str = "db") -> MigrationReport:
+        """Copies this collection, as stored (never re-embedded), into `collection` (default: the same name) of
+        another database: embedded, Milvus Lite, a Milvus server (the settings' token) or a .npz reference.
+        `progress(n)` after each batch of n videos; `option` names the target in errors (the CLI's `--to`)."""
+        with open_store(db, collection or self.collection.name, self.settings.token, option=option) as target:
+            return migrate(self.store, target, progress or (lambda n: None))
 
     def close(self) -> None:
         self.collection.close()
