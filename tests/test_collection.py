@@ -80,3 +80,18 @@ def test_a_collection_keeps_the_crop_its_windows_were_cut_with(tmp_path, clip):
     legacy.store.create(CollectionSpec(1024, meta={"layout": 2, "segments": {"frames": 16, "fps": 8.0, "stride": 0.5},
                                                    "projection": {"method": "none", "input_dim": 1024}}))
     assert (legacy.decode_options().size, legacy.decode_options().short_side) == (224, 256)  # made before 0.6
+
+
+def test_the_recorded_meta_reads_typed_and_writes_back_the_same_json():
+    from vidsearch.collection import CollectionMeta
+    from vidsearch.reduce import Projection
+
+    written = {"model": "i3d-kinetics400-rgb", "layout": 2, "num_frames": 16,
+               "segments": {"frames": 16, "fps": 8.0, "stride": 0.5}, "precision": "int8",
+               "crop": {"size": 160, "short_side": 183}, "projection": Projection(1024, 1024).to_json(),
+               "feature": "Mixed_5c+Mixed_4d", "context": "stream", "actions": 20}
+    meta = CollectionMeta.from_json(written)
+    assert (meta.frames, meta.stride, meta.crop, meta.context, meta.action_classes) == (16, 0.5, 160, "stream", 20)
+    assert meta.to_json() == written and meta.projection.output_dim == 1024
+    old = CollectionMeta.from_json({k: v for k, v in written.items() if k not in ("crop", "feature", "context", "actions")})
+    assert (old.crop, old.short_side, old.feature, old.context, old.action_classes) == (224, 256, "Mixed_5c", "window", None)

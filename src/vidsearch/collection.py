@@ -8,6 +8,7 @@ collection, so every process decodes and projects queries exactly as the library
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,6 +30,52 @@ from .video import DecodeOptions
 log = logging.getLogger("vidsearch.collection")
 LAYOUT = 2  # 1: one vector per video (vidsearch 0.1); 2: segments + videos
 LEGACY_CROP = {"size": 224, "short_side": 256}  # the network's input in every collection made before it was recorded
+
+
+@dataclass(frozen=True)
+class CollectionMeta:
+    """What a collection records of how it was made: the JSON of `CollectionSpec.meta`, read and written here
+    only. A field that a collection made by an older vidsearch lacks reads as what that version did."""
+
+    model: str
+    frames: int  # per window
+    fps: float  # frames a second inside a window
+    stride: float  # seconds between windows (0: one vector per video)
+    projection_json: dict  # parsed when first asked for (`projection`): a matrix can be megabytes
+    crop: int = LEGACY_CROP["size"]
+    short_side: int = LEGACY_CROP["short_side"]
+    feature: str = LEGACY_FEATURE
+    context: str = LEGACY_CONTEXT
+    precision: str | None = None  # what the library was embedded with (queries may differ)
+    action_classes: int | None = None  # class scores stored per window (None: before 0.3, no find-action)
+    layout: int = LAYOUT
+
+    @classmethod
+    def from_json(cls, meta: dict) -> "CollectionMeta":
+        windows, crop = meta["segments"], meta.get("crop", LEGACY_CROP)
+        return cls(model=meta.get("model", ""), frames=int(windows["frames"]), fps=float(windows["fps"]),
+                   stride=float(windows["stride"]), projection_json=meta["projection"],
+                   crop=int(crop["size"]), short_side=int(crop["short_side"]),
+                   feature=meta.get("feature", LEGACY_FEATURE), context=meta.get("context", LEGACY_CONTEXT),
+                   precision=meta.get("precision"), action_classes=meta.get("actions"), layout=meta.get("layout"))
+
+    def to_json(self) -> dict:
+        meta = {"model": self.model, "layout": self.layout, "num_frames": self.frames,
+                "segments": {"frames": self.frames, "fps": self.fps, "stride": self.stride},
+                "precision": self.precision, "crop": {"size": self.crop, "short_side": self.short_side},
+                "projection": self.projection_json, "feature": self.feature, "context": self.context}
+        if self.action_classes is not None:
+            meta["actions"] = self.action_classes
+        return meta
+
+    @functools.cached_property
+    def projection(self) -> Projection:
+        return Projection.from_json(self.projection_json)
+
+    def decode_options(self, base: DecodeOptions) -> DecodeOptions:
+        """`base` with this collection's windows and crop: queries are cut like the library."""
+        return replace(base, num_frames=self.frames, window_fps=self.fps, stride=self.stride, size=self.crop,
+                       short_side=self.short_side)
 
 
 @dataclass(frozen=True)
@@ -101,7 +148,7 @@ class Collection:
 
     def __init__(self, store: VectorStore, index: IndexConfig, reduce: ReduceConfig, decode: DecodeOptions):
         self.store, self.index, self.reduce, self.decode = store, index, reduce, decode
-        self._projection: tuple[CollectionSpec, Projection] | None = None
+        self._meta: tuple[CollectionSpec, CollectionMeta] | None = None
 
     @property
     def name(self) -> str:
@@ -124,22 +171,26 @@ class Collection:
                              f"(vidsearch --collection NEW index SOURCE), or into a new --db")
         return spec
 
+    def meta(self) -> CollectionMeta:
+        """How the collection was made, typed (decoded once per stored spec)."""
+        spec = self.spec()
+        if self._meta is None or self._meta[0] is not spec:
+            self._meta = (spec, CollectionMeta.from_json(spec.meta))
+        return self._meta[1]
+
     def check_filter(self, where: VideoFilter | None) -> None:
         """A tag filter needs class scores stored with every video (vidsearch 0.3 and later)."""
         if where is not None and where.tag is not None:
             self.check_actions()
 
     def check_actions(self) -> None:
-        if "actions" not in self.spec().meta:
+        if self.meta().action_classes is None:
             raise StoreError(f"collection {self.name!r} in {self.location} was indexed before vidsearch stored class "
                              f"scores (0.3): tag filters and find-action need them; index the videos again into a "
                              f"new collection (vidsearch --collection NEW index SOURCE)")
 
     def projection(self) -> Projection:
-        spec = self.spec()
-        if self._projection is None or self._projection[0] is not spec:  # decoded once per collection spec
-            self._projection = (spec, Projection.from_json(spec.meta["projection"]))
-        return self._projection[1]
+        return self.meta().projection
 
     def project(self, features: np.ndarray) -> np.ndarray:
         try:
@@ -149,26 +200,17 @@ class Collection:
 
     def decode_options(self) -> DecodeOptions:
         """The collection's own windows win over the settings: queries must be cut like the library."""
-        if self.exists():
-            meta = self.spec().meta
-            windows, crop = meta["segments"], meta.get("crop", LEGACY_CROP)
-            return replace(self.decode, num_frames=int(windows["frames"]), window_fps=float(windows["fps"]),
-                           stride=float(windows["stride"]), size=int(crop["size"]), short_side=int(crop["short_side"]))
-        return self.decode
+        return self.meta().decode_options(self.decode) if self.exists() else self.decode
 
     def feature(self, default: str | None) -> str | None:
         """The I3D feature the collection's vectors hold (queries must be embedded the same way); `default`
         for a collection still to be made. One made before features were recorded holds Mixed_5c."""
-        if self.exists():
-            return self.spec().meta.get("feature", LEGACY_FEATURE)
-        return default
+        return self.meta().feature if self.exists() else default
 
     def context(self, default: str | None) -> str | None:
         """How the collection's windows were embedded (`model/stream.py`): 'stream' (from one pass over the
         video) or 'window' (each alone: every collection made before 0.6); `default` for one still to be made."""
-        if self.exists():
-            return self.spec().meta.get("context", LEGACY_CONTEXT)
-        return default
+        return self.meta().context if self.exists() else default
 
     def check_model(self, model: ModelInfo) -> None:
         """A model that embeds another feature, or windows another way, than the collection holds would make
@@ -205,14 +247,13 @@ class Collection:
         centre = r.centre if r.centre is not None else bool(first) and len(first) >= config.CENTRE_MIN_VIDEOS
         features = np.concatenate([e.features() for e in first]) if first else None
         projection = fit_projection(features, model.dim, r.dim, r.method, centre, r.seed)
-        meta = {"model": model.name, "layout": LAYOUT, "num_frames": self.decode.num_frames,
-                "segments": self.decode.segment_params(), "precision": model.precision, "actions": WINDOW_CLASSES,
-                "crop": {"size": self.decode.size, "short_side": self.decode.short_side},
-                "projection": projection.to_json()}
-        for recorded in ("feature", "context"):
-            if getattr(model, recorded, None):
-                meta[recorded] = getattr(model, recorded)
-        spec = CollectionSpec(dim=projection.output_dim, index=self.index, meta=meta)
+        d = self.decode
+        meta = CollectionMeta(model=model.name, frames=d.num_frames, fps=d.window_fps, stride=d.stride,
+                              projection_json=projection.to_json(), crop=d.size, short_side=d.short_side,
+                              feature=getattr(model, "feature", None) or LEGACY_FEATURE,
+                              context=getattr(model, "context", None) or LEGACY_CONTEXT, precision=model.precision,
+                              action_classes=WINDOW_CLASSES)
+        spec = CollectionSpec(dim=projection.output_dim, index=self.index, meta=meta.to_json())
         self.store.create(spec)
         return spec
 
@@ -269,17 +310,16 @@ class Collection:
 
     def drop(self) -> None:
         self.store.drop()
-        self._projection = None
+        self._meta = None
 
     def info(self) -> CollectionInfo:
-        spec, options = self.spec(), self.decode_options()
-        projection = spec.meta.get("projection", {})
+        spec, meta = self.spec(), self.meta()
         return CollectionInfo(
             collection=self.name, db=self.store.location, backend=self.store.kind, count=self.store.count(),
-            segments=self.store.count_segments(), dim=spec.dim, model=spec.meta.get("model", ""),
-            feature=self.feature(LEGACY_FEATURE), context=self.context(LEGACY_CONTEXT), frames=options.num_frames,
-            fps=options.window_fps, stride=options.stride, crop=options.size, short_side=options.short_side,
-            index=spec.index, reduction=projection.get("method", "none"), centred=projection.get("mean") is not None)
+            segments=self.store.count_segments(), dim=spec.dim, model=meta.model, feature=meta.feature,
+            context=meta.context, frames=meta.frames, fps=meta.fps, stride=meta.stride, crop=meta.crop,
+            short_side=meta.short_side, index=spec.index, reduction=meta.projection_json.get("method", "none"),
+            centred=meta.projection_json.get("mean") is not None)
 
     def close(self) -> None:
         self.store.close()
