@@ -19,7 +19,7 @@ from vidsearch.datasets.synthetic import ClipSpec, render
 from vidsearch.model import Embedder
 from vidsearch.model.precision import cpu_has_native_bf16
 from vidsearch.reduce import l2_normalise
-from vidsearch.store import CollectionSpec, IndexConfig, VideoEntry, open_store
+from vidsearch.store import CollectionSpec, IndexConfig, Segment, VideoEntry, open_store
 from vidsearch.video import DecodeOptions, decode_clip
 from vidsearch.video.encode import Encoding, write_video
 
@@ -94,10 +94,10 @@ def print_embed(figures: dict) -> None:
 
 
 def bench_search(folder: Path, rows: int, repeat: int) -> None:
-    print(f"\n## search (top-10 of {rows} 1024-d vectors)")
+    print(f"\n## search (top-10 of {rows} 1024-d segment vectors, one a video)")
     print("| store | index | ms per query |\n|---|---|---|")
     vectors = l2_normalise(np.random.default_rng(1).normal(size=(rows, 1024)))
-    entries = [VideoEntry(i, f"/v/{i}.mp4", "x", v) for i, v in enumerate(vectors)]
+    entries = [VideoEntry(i, f"/v/{i}.mp4", "x", v, segments=[Segment(0.0, 2.0, v)]) for i, v in enumerate(vectors)]
     queries = vectors[:50] + 0.01
     for db, index in ((str(folder / "bench.db"), IndexConfig("IVF_FLAT", nlist=400, nprobe=32)),
                       ("memory://", IndexConfig("FLAT"))):
@@ -108,7 +108,7 @@ def bench_search(folder: Path, rows: int, repeat: int) -> None:
             store.upsert(entries[start : start + 2000])
         store.flush()
         i = iter(range(10**9))
-        ms = 1000 * timed(lambda: store.search(queries[next(i) % 50][None], 10), repeat * 10)
+        ms = 1000 * timed(lambda: store.search_segments(queries[next(i) % 50][None], 10), repeat * 10)
         print(f"| {store.kind} | {index.index_type} nlist {index.nlist} nprobe {index.nprobe} | {ms:.2f} |")
         store.drop()
         store.close()

@@ -17,7 +17,6 @@ pytestmark = pytest.mark.integration  # every move goes through Milvus Lite
 def snapshot(store):
     queries = np.stack([store.get([i])[0].vector for i in (3, 17, 42)])
     return (store.count(), store.count_segments(), store.spec().meta,
-            [[h.id for h in hits] for hits in store.search(queries, 5)],
             [[(h.video_id, h.start) for h in hits] for hits in store.search_segments(queries, 8, VideoFilter(label="label1"))],
             [(h.id, round(h.score, 4)) for h in store.rank_action("playing cricket", 5)])
 

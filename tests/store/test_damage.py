@@ -101,11 +101,10 @@ def test_a_damaged_sqlite_file_is_reported_never_served_or_rewritten(capsys, lib
     assert after == before  # never re-initialised, not even by a read
 
 
-@pytest.mark.parametrize("part", ["videos", "segments"])
 @pytest.mark.parametrize("damage", sorted(DAMAGES))
-def test_a_damaged_index_file_is_rebuilt_said_once_and_saved_again(capsys, caplog, library, part, damage):
+def test_a_damaged_index_file_is_rebuilt_said_once_and_saved_again(capsys, caplog, library, damage):
     db, root, extra = library
-    index_file = db / "index" / f"videos.{part}.faiss"
+    index_file = db / "index" / "videos.segments.faiss"
     DAMAGES[damage](index_file)
     said = cli_works_or_says_one_line(capsys, db, expect_ok=True)
     if damage == "folder":  # it cannot be saved over: each command says what to remove

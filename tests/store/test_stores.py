@@ -70,7 +70,7 @@ def test_upsert_replaces_and_delete_counts(store):
 
 
 def test_search_matches_the_brute_force_reference(store, tmp_path):
-    rows = entries(300, seed=1)
+    rows = with_segments(entries(300, seed=1), per_video=1)
     store.create(spec(nlist=8))  # nprobe = nlist: the IVF search is exhaustive, so exact
     store.upsert(rows)
     store.flush()
@@ -78,10 +78,11 @@ def test_search_matches_the_brute_force_reference(store, tmp_path):
     reference.create(spec())
     reference.upsert(rows)
     queries = l2_normalise(np.random.default_rng(2).normal(size=(5, DIM)))
-    for got, want in zip(store.search(queries, 10), reference.search(queries, 10)):
-        assert [h.id for h in got] == [h.id for h in want]
+    for got, want in zip(store.search_segments(queries, 10), reference.search_segments(queries, 10)):
+        assert [h.video_id for h in got] == [h.video_id for h in want]
         assert [h.distance for h in got] == pytest.approx([h.distance for h in want], abs=1e-4)
-        assert got[0].path == want[0].path and got[0].label == want[0].label
+        (mine,), (theirs,) = store.get([got[0].video_id]), reference.get([want[0].video_id])
+        assert (mine.path, mine.label) == (theirs.path, theirs.label)
 
 
 def with_segments(rows: list[VideoEntry], per_video: int, seed: int = 3) -> list[VideoEntry]:
@@ -169,12 +170,13 @@ def test_lite_keeps_nested_index_params_across_a_restart(tmp_path):
     db = "milvus-lite:" + str(tmp_path / "lite.db")
     store = open_store(db)
     store.create(spec(nlist=16))
-    store.upsert(entries(40))
+    rows = with_segments(entries(40), per_video=1)
+    store.upsert(rows)
     store.flush()
     store.close()
     again = open_store(db)
     assert again.client.describe_index("videos", "embedding")["params"]["nlist"] == 16
-    assert again.count() == 40 and len(again.search(entries(1)[0].vector[None], 5)[0]) == 5
+    assert again.count() == 40 and len(again.search_segments(rows[0].segments[0].vector[None], 5)[0]) == 5
     again.close()
 
 
@@ -203,17 +205,17 @@ def _build_every_index(db: str, index_types) -> None:
         store = open_store(db, collection=f"idx_{index_type.lower()}")
         store.drop()
         store.create(CollectionSpec(DIM, IndexConfig(index_type, nlist=8, nprobe=8), {"model": "test"}))
-        store.upsert(entries(60))
+        store.upsert(with_segments(entries(60), per_video=2))
         store.flush()
         store.close()
 
 
 def _search_every_index(db: str, index_types) -> None:
-    query = entries(60)[7].vector[None]
+    query = with_segments(entries(60), per_video=2)[7].segments[1].vector[None]
     for index_type in index_types:
         store = open_store(db, collection=f"idx_{index_type.lower()}")
         assert store.spec().index.index_type == index_type and store.count() == 60
-        assert store.search(query, 5)[0][0].id == 7, index_type
+        assert store.search_segments(query, 5)[0][0].video_id == 7, index_type
         store.drop()
         store.close()
 

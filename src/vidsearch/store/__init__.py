@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 from .base import (
-    INDEX_TYPES, MAX_K, ActionHit, CollectionSpec, EmptyLibraryError, Hit, IndexConfig, IndexConfigError, IndexSaveError, Listing, Segment,
+    INDEX_TYPES, MAX_K, ActionHit, CollectionSpec, EmptyLibraryError, IndexConfig, IndexConfigError, IndexSaveError, Listing, Segment,
     SegmentHit, StoreError, StoreLockedError, VectorStore, VideoEntry, VideoFilter, check_k, segment_ids,
 )
 from .locations import is_lite_database, is_server_uri
 
 __all__ = [
-    "INDEX_TYPES", "MAX_K", "ActionHit", "CollectionSpec", "EmptyLibraryError", "Hit", "IndexConfig", "IndexConfigError", "IndexSaveError", "Listing", "Segment", "SegmentHit",
+    "INDEX_TYPES", "MAX_K", "ActionHit", "CollectionSpec", "EmptyLibraryError", "IndexConfig", "IndexConfigError", "IndexSaveError", "Listing", "Segment", "SegmentHit",
     "StoreError", "StoreLockedError", "VectorStore", "VideoEntry", "VideoFilter", "check_collection_name", "check_k", "open_store",
     "segment_ids",
 ]

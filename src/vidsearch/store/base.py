@@ -209,17 +209,6 @@ class Listing:
 
 
 @dataclass
-class Hit:
-    id: int
-    path: str
-    label: str
-    distance: float  # squared L2 between normalised vectors (= 2 - 2·cosine)
-
-    def to_json(self) -> dict:
-        return {"id": self.id, "path": self.path, "label": self.label, "distance": self.distance}
-
-
-@dataclass
 class CollectionSpec:
     """What a collection is made with; `meta` (model, frames, projection, ...) is stored beside it."""
 
@@ -266,10 +255,6 @@ class VectorStore(ABC):
     @abstractmethod
     def upsert(self, entries: list[VideoEntry]) -> None:
         """Writes videos with their segments, each replacing any earlier version of it whole."""
-
-    @abstractmethod
-    def search(self, vectors: np.ndarray, k: int, where: VideoFilter | None = None) -> list[list[Hit]]:
-        """The k nearest whole-video vectors to each query vector, among the videos `where` admits."""
 
     @abstractmethod
     def search_segments(self, vectors: np.ndarray, k: int, where: VideoFilter | None = None) -> list[list[SegmentHit]]:

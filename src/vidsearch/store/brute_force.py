@@ -14,7 +14,7 @@ import numpy as np
 
 from ..tags import Action, Tag
 from .base import (
-    ActionHit, CollectionSpec, EmptyLibraryError, Hit, Listing, Segment, SegmentHit, StoreError, VectorStore, VideoEntry, VideoFilter,
+    ActionHit, CollectionSpec, EmptyLibraryError, Listing, Segment, SegmentHit, StoreError, VectorStore, VideoEntry, VideoFilter,
 )
 
 
@@ -53,7 +53,6 @@ class BruteForceStore(VectorStore):
         self._spec: CollectionSpec | None = None
         self.rows: dict[int, VideoEntry] = {}  # id -> video row (segments kept apart, below)
         self.segments: dict[int, list] = {}  # video id -> its Segments (also for videos without a row yet)
-        self._videos: tuple[list[VideoEntry], _Matrix] | None = None
         self._segments: tuple[list[tuple[int, object]], _Matrix] | None = None
         if self.file and self.file.exists():
             self._load()
@@ -76,7 +75,7 @@ class BruteForceStore(VectorStore):
         self._changed()
 
     def _changed(self) -> None:
-        self._videos = self._segments = None
+        self._segments = None
 
     def flush(self) -> None:
         if self.file is None or self._spec is None:
@@ -135,12 +134,6 @@ class BruteForceStore(VectorStore):
             self.rows[video_id] = replace(e, id=video_id, vector=self._vector(e.vector), tags=list(e.tags), segments=[])
         self._changed()
 
-    def _video_matrix(self) -> tuple[list[VideoEntry], _Matrix]:
-        if self._videos is None:
-            rows = list(self.rows.values())
-            self._videos = (rows, _Matrix([e.vector for e in rows], self.spec().dim))
-        return self._videos
-
     def _segment_matrix(self):
         if self._segments is None:
             spans = [(i, s) for i, segments in self.segments.items() for s in segments]
@@ -149,13 +142,6 @@ class BruteForceStore(VectorStore):
 
     def _admitted(self, where: VideoFilter | None) -> set[int] | None:
         return None if not where else {i for i, e in self.rows.items() if where.matches(e)}
-
-    def search(self, vectors: np.ndarray, k: int, where: VideoFilter | None = None) -> list[list[Hit]]:
-        rows, m = self._video_matrix()
-        admitted = self._admitted(where)
-        allowed = None if admitted is None else np.array([e.id in admitted for e in rows], bool)
-        return [[Hit(rows[i].id, rows[i].path, rows[i].label, float(d)) for i, d in zip(order, dist)]
-                for order, dist in nearest(m.matrix, m.norms, vectors, k, allowed)]
 
     def search_segments(self, vectors: np.ndarray, k: int, where: VideoFilter | None = None) -> list[list[SegmentHit]]:
         spans, m = self._segment_matrix()

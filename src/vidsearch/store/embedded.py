@@ -2,7 +2,7 @@
 
 A database is a folder holding `vidsearch.sqlite3` (every collection: spec, videos, segments, class scores,
 vectors as float32 blobs; WAL journal, so a write is durable once `upsert` returns, whatever kills the process
-next) and `index/` (each collection's two FAISS indexes, saved at `flush` with the write generation they cover).
+next) and `index/` (each collection's FAISS index of segments, saved at `flush` with the write generation it covers).
 The generation is a random number drawn at every write, so two processes can never write the same one; opening
 loads a saved index only when its generation is SQLite's, its file has the size saved with it and it holds as
 many rows as SQLite, and otherwise rebuilds it from SQLite (the index is a cache): a process killed between a
@@ -37,7 +37,7 @@ import numpy as np
 from ..tags import Action, Tag
 from .locations import DATABASE_FILE
 from .base import (
-    ActionHit, CollectionSpec, EmptyLibraryError, Hit, IndexConfig, IndexSaveError, Listing, Segment, SegmentHit, StoreError, StoreLockedError,
+    ActionHit, CollectionSpec, EmptyLibraryError, IndexConfig, IndexSaveError, Listing, Segment, SegmentHit, StoreError, StoreLockedError,
     VectorStore, VideoEntry, VideoFilter, segment_ids,
 )
 
@@ -47,6 +47,7 @@ DAMAGED_SQLITE = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 log = logging.getLogger("vidsearch.store")
 EMBEDDED_INDEX_TYPES = ("FLAT", "IVF_FLAT", "IVF_SQ8")  # the ones FAISS can remove rows from in place
 TRAIN_MIN_ROWS = 20_000  # below this a flat scan is both exact and about as fast as IVF
+INDEXED = "segments"  # the one table with a vector index: searches are of segments, videos are read by id
 MAX_LISTS = 4096
 TRAIN_SAMPLE_PER_LIST = 40  # faiss asks for at least 39 points per cluster
 TRAIN_ITERATIONS = 10  # k-means iterations (faiss' default 25 takes 2.5x as long); recall: benchmarks/scale.py
@@ -242,7 +243,6 @@ class EmbeddedStore(VectorStore):
         self._sql: sqlite3.Connection | None = None
         self._locked = False
         self._spec: CollectionSpec | None = None
-        self._videos: _Index | None = None
         self._segments: _Index | None = None
         self._check_folder()
         if is_embedded_database(str(self.folder)):
@@ -343,28 +343,26 @@ class EmbeddedStore(VectorStore):
     def _index_file(self, part: str) -> Path:
         return self.folder / "index" / f"{self.collection}.{part}.faiss"
 
-    def _indexes(self) -> tuple[_Index, _Index]:
-        """The collection's two indexes: the saved ones where they provably match SQLite, else rebuilt from it."""
-        if self._videos is None:
+    def _index(self) -> _Index:
+        """The collection's segment index (searches are of segments; a video's row is found by id): the saved
+        one where it provably matches SQLite, else rebuilt from it."""
+        if self._segments is None:
             spec = self.spec()
-            built = []
-            for part in ("videos", "segments"):  # each index file is named after its table
-                index = self._load_saved(part, spec)
-                if index is None:
-                    index = _Index(spec.dim, spec.index)
-                    ids, vectors = self._all_vectors(part, spec.dim)
-                    if index.config.index_type != "FLAT" and len(ids) >= TRAIN_MIN_ROWS:
-                        index.train(ids, vectors)
-                    else:
-                        index.add(ids, vectors)
-                    if len(ids):  # saved at once: the next process (a search) loads it instead of rebuilding
-                        try:
-                            self._save(part, index, self._generation())
-                        except IndexSaveError as e:
-                            log.warning("%s", e)
-                built.append(index)
-            self._videos, self._segments = built
-        return self._videos, self._segments
+            index = self._load_saved(INDEXED, spec)
+            if index is None:
+                index = _Index(spec.dim, spec.index)
+                ids, vectors = self._all_vectors(INDEXED, spec.dim)
+                if index.config.index_type != "FLAT" and len(ids) >= TRAIN_MIN_ROWS:
+                    index.train(ids, vectors)
+                else:
+                    index.add(ids, vectors)
+                if len(ids):  # saved at once: the next process (a search) loads it instead of rebuilding
+                    try:
+                        self._save(INDEXED, index, self._generation())
+                    except IndexSaveError as e:
+                        log.warning("%s", e)
+            self._segments = index
+        return self._segments
 
     def _load_saved(self, part: str, spec: CollectionSpec) -> _Index | None:
         """The saved index of `part` when it was saved at SQLite's generation, its file is whole (the size saved
@@ -427,7 +425,7 @@ class EmbeddedStore(VectorStore):
             self.sql.execute("INSERT INTO collections VALUES (?, ?, ?)",
                              (self.collection, json.dumps(spec.to_json()), new_generation()))
         self._spec = spec
-        self._videos, self._segments = _Index(spec.dim, spec.index), _Index(spec.dim, spec.index)
+        self._segments = _Index(spec.dim, spec.index)
 
     @_serialised
     def spec(self) -> CollectionSpec:
@@ -448,10 +446,10 @@ class EmbeddedStore(VectorStore):
             for table in ("videos", "segments", "actions"):
                 self.sql.execute(f"DELETE FROM {table} WHERE collection = ?", (self.collection,))
             self.sql.execute("DELETE FROM collections WHERE name = ?", (self.collection,))
-        for part in ("videos", "segments"):
+        for part in ("videos", INDEXED):  # the videos' own index: written by vidsearch before 0.6.1
             self._index_file(part).unlink(missing_ok=True)
             self._index_file(part).with_suffix(".json").unlink(missing_ok=True)
-        self._spec = self._videos = self._segments = None
+        self._spec = self._segments = None
 
     @_serialised
     def close(self) -> None:
@@ -472,7 +470,7 @@ class EmbeddedStore(VectorStore):
         """One transaction for all the entries: each video is replaced whole, or (killed) not at all."""
         if not entries:
             return
-        videos, segments = self._indexes()
+        segments = self._index()
         rows, segment_rows, action_rows = [], [], []
         for e in entries:  # checked first: a bad vector writes nothing
             tags = json.dumps([t.to_json() for t in e.tags])
@@ -490,9 +488,7 @@ class EmbeddedStore(VectorStore):
             self.sql.executemany("INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?)", segment_rows)
             self.sql.executemany("INSERT INTO actions VALUES (?, ?, ?, ?, ?, ?)", action_rows)
             self._bump()
-        videos.remove(ids)
         segments.remove(old)
-        videos.add(np.array(ids), np.stack([np.frombuffer(r[-1], np.float32) for r in rows]))
         if segment_rows:
             segments.add(np.array([r[1] for r in segment_rows]), np.stack([np.frombuffer(r[-1], np.float32) for r in segment_rows]))
 
@@ -532,13 +528,12 @@ class EmbeddedStore(VectorStore):
         ids = [int(i) for i in ids]
         if not ids or not self.exists():
             return 0
-        videos, segments = self._indexes()
+        segments = self._index()
         present = [e.id for e in self.get(ids, vectors=False)]
         old = self._segment_ids_of(ids)
         with self._transaction():
             self._delete_rows(ids)
             self._bump()
-        videos.remove(present)
         segments.remove(old)
         return len(present)
 
@@ -548,13 +543,12 @@ class EmbeddedStore(VectorStore):
         names the file when a save fails: what SQLite holds is committed all the same)."""
         if not self.exists():
             return
-        generation = self._generation()
-        for part, index in zip(("videos", "segments"), self._indexes()):
-            if index.wants_training():
-                index.train(*self._all_vectors(part, self.spec().dim))
-            elif (self._saved(part) or {}).get("generation") == generation:
-                continue  # saved as it is (a search-only session, or a second flush): not rewritten
-            self._save(part, index, generation)
+        generation, index = self._generation(), self._index()
+        if index.wants_training():
+            index.train(*self._all_vectors(INDEXED, self.spec().dim))
+        elif (self._saved(INDEXED) or {}).get("generation") == generation:
+            return  # saved as it is (a search-only session, or a second flush): not rewritten
+        self._save(INDEXED, index, generation)
 
     def _save(self, part: str, index: _Index, generation: int) -> None:
         file = self._index_file(part)
@@ -575,15 +569,13 @@ class EmbeddedStore(VectorStore):
                 f"rebuilt from the database on the next start: {fix}", str(file)) from None
 
     # -- reads -----------------------------------------------------------------------------------------------
-    def _admitted(self, where: VideoFilter | None, segments: bool = False) -> np.ndarray | None:
+    def _admitted(self, where: VideoFilter | None) -> np.ndarray | None:
+        """The ids of the segments of the videos `where` admits (None: no filter)."""
         if not where:
             return None
         condition, params = where_sql(self.collection, where)
-        if segments:
-            query = (f"SELECT s.id FROM segments s JOIN videos v ON v.collection = s.collection AND v.id = s.video_id "
-                     f"WHERE {condition}")
-        else:
-            query = f"SELECT v.id FROM videos v WHERE {condition}"
+        query = (f"SELECT s.id FROM segments s JOIN videos v ON v.collection = s.collection AND v.id = s.video_id "
+                 f"WHERE {condition}")
         return np.array([r[0] for r in self.sql.execute(query, params)], np.int64)
 
     def _search(self, index: _Index, queries: np.ndarray, k: int, allowed: np.ndarray | None):
@@ -596,14 +588,8 @@ class EmbeddedStore(VectorStore):
         return [[(int(i), float(d)) for i, d in zip(row_ids, row_d) if i != -1] for row_ids, row_d in zip(ids, distances)]
 
     @_serialised
-    def search(self, vectors: np.ndarray, k: int, where: VideoFilter | None = None) -> list[list[Hit]]:
-        found = self._search(self._indexes()[0], vectors, k, self._admitted(where))
-        rows = {e.id: e for e in self.get([i for hits in found for i, _ in hits], vectors=False)}
-        return [[Hit(i, rows[i].path, rows[i].label, d) for i, d in hits if i in rows] for hits in found]
-
-    @_serialised
     def search_segments(self, vectors: np.ndarray, k: int, where: VideoFilter | None = None) -> list[list[SegmentHit]]:
-        found = self._search(self._indexes()[1], vectors, k, self._admitted(where, segments=True))
+        found = self._search(self._index(), vectors, k, self._admitted(where))
         wanted = sorted({i for hits in found for i, _ in hits})
         spans = {}
         for i in range(0, len(wanted), 500):

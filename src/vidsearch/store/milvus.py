@@ -39,7 +39,7 @@ from pymilvus import DataType, MilvusClient, MilvusException
 from ..tags import Action, Tag
 from .locations import is_server_uri
 from .base import (
-    INDEX_TYPES, ActionHit, CollectionSpec, EmptyLibraryError, Hit, Listing, Segment, SegmentHit, StoreError, StoreLockedError, VectorStore,
+    INDEX_TYPES, ActionHit, CollectionSpec, EmptyLibraryError, Listing, Segment, SegmentHit, StoreError, StoreLockedError, VectorStore,
     VideoEntry, VideoFilter, segment_ids,
 )
 
@@ -411,10 +411,6 @@ class MilvusStore(VectorStore):
         finally:
             iterator.close()
         return rows
-
-    def search(self, vectors: np.ndarray, k: int, where: VideoFilter | None = None) -> list[list[Hit]]:
-        return [[Hit(int(h["id"]), h["entity"]["path"], h["entity"]["label"], float(h["distance"])) for h in hits]
-                for hits in self._search(self.collection, vectors, k, ["path", "label"], filter_expr(where))]
 
     def search_segments(self, vectors: np.ndarray, k: int, where: VideoFilter | None = None) -> list[list[SegmentHit]]:
         expr = ""
