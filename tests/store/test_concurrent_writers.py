@@ -3,7 +3,6 @@ process is refused in one line before it does any work; never both succeed with 
 
 import subprocess
 import sys
-import time
 
 import pytest
 
