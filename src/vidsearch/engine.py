@@ -9,7 +9,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .retrieval.actions import ActionResult, resolve_action
 from .collection import Collection, CollectionInfo, Embedded
 from .config import IngestConfig, Settings
 from .ingest import FailurePolicy, IndexReport, IngestEvents, add_embedded, embed_windows, run_ingest
@@ -19,6 +18,7 @@ from .model import TimedEmbedding
 from .model.features import Feature
 from .model.stream import parse_context
 from .model.labels import kinetics400_labels
+from .retrieval.actions import ActionResult, resolve_action
 from .retrieval.duplicates import DEFAULT_MIN_OVERLAP, MAX_RATIO, PROPOSAL_RATIO, DuplicateReport, find_duplicates
 from .retrieval.search import COPY_THRESHOLD, VideoMatch, check_per_video, find, frames_check
 from .sources import SourceItem, read_source, shown
