@@ -19,8 +19,8 @@ from .progress import IndexProgress
 from .sources import SourceError, parse_id, shown
 from .store import INDEX_TYPES, MAX_K, IndexConfig, StoreError, VideoFilter, check_collection_name
 from .ingest import StrictModeError
-from .retrieval.duplicates import BATCH_VIDEOS, DEFAULT_MIN_OVERLAP, MAX_RATIO, PROPOSAL_RATIO
 from .display import clock
+from .retrieval.duplicates import BATCH_VIDEOS, DEFAULT_MIN_OVERLAP, MAX_RATIO, PROPOSAL_RATIO
 from .retrieval.search import BACKGROUND_RANK, COPY_THRESHOLD, MAX_PER_VIDEO
 from .video import DecodeOptions, VideoDecodeError
 from .video.decode import MAX_FRAMES
