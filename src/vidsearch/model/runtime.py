@@ -133,7 +133,7 @@ class OpenVINORuntime:
         self.build_seconds += time.perf_counter() - start
         return target
 
-    def compiled(self, frames: int, size: int = 224):
+    def compiled(self, frames: int, size: int):
         if (frames, size) not in self._compiled:
             path = self._path(frames, size)
             if not path.exists() or not path.with_suffix(".bin").exists():
@@ -154,7 +154,7 @@ class OpenVINORuntime:
         return [np.asarray(out[i]) for i in range(len(out))]
 
 
-def _quantize(model, frames: int, size: int = 224):
+def _quantize(model, frames: int, size: int):
     """Post-training int8 (NNCF) calibrated on synthetic clips rendered here: nothing is downloaded."""
     import logging
 

@@ -70,9 +70,6 @@ class DecodeOptions:
         """Sampled frames between window starts (the stride, rounded to the sampling grid)."""
         return max(1, round(self.stride * self.window_fps))
 
-    def segment_params(self) -> dict:
-        return {"frames": self.num_frames, "fps": self.window_fps, "stride": self.stride}
-
 
 @dataclass
 class Clip:
@@ -149,11 +146,11 @@ TIE_SECONDS = 1e-6  # two timestamps this close to equally near an instant are b
 
 def nearest_stamps(stamps: list[float], instants: np.ndarray) -> frozenset[float]:
     """The packet timestamps nearest to each instant (both of a tie): the only frames a sampler ever keeps."""
-    stamps_ = np.asarray(stamps, np.float64)
-    if len(stamps_) < 2:
-        return frozenset(stamps_.tolist())
-    at = np.clip(np.searchsorted(stamps_, instants), 1, len(stamps_) - 1)
-    before, after = stamps_[at - 1], stamps_[at]
+    times = np.asarray(stamps, np.float64)
+    if len(times) < 2:
+        return frozenset(times.tolist())
+    at = np.clip(np.searchsorted(times, instants), 1, len(times) - 1)
+    before, after = times[at - 1], times[at]
     to_before, to_after = np.abs(instants - before), np.abs(after - instants)
     return frozenset(before[to_before <= to_after + TIE_SECONDS].tolist()) | frozenset(
         after[to_after <= to_before + TIE_SECONDS].tolist())
