@@ -321,6 +321,10 @@ def cmd_dataset(args) -> int:
         from .datasets.long import build_long
 
         summary = build_long(out)
+    elif args.name == "copies-hard":
+        from .datasets.copies_hard import build_copies_hard
+
+        summary = build_copies_hard(out)
     else:
         from .datasets.copies import build_copies
 
@@ -534,8 +538,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("dataset", help="build a benchmark dataset in the tutorial's layout")
     dataset_sub = p.add_subparsers(dest="dataset_command", required=True)
-    p = dataset_sub.add_parser("build", help="synthetic | real | dev | copies | long")
-    p.add_argument("name", choices=["synthetic", "real", "dev", "copies", "long"])
+    p = dataset_sub.add_parser("build", help="synthetic | real | dev | copies | copies-hard | long")
+    p.add_argument("name", choices=["synthetic", "real", "dev", "copies", "copies-hard", "long"])
     p.add_argument("out", type=_user_path)
     p.add_argument("--per-class", type=_bounded(int, 1, 1000, "count"), default=10, help="synthetic: library clips per class")
     p.add_argument("--queries", type=_bounded(int, 1, 1000, "count"), default=1, help="synthetic: query clips per class")

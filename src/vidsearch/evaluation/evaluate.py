@@ -10,7 +10,11 @@ tutorial's `ground_truth`). The tutorial's definitions are not the textbook ones
 Where the queries are excerpts of library videos, a `truth.csv` beside them (query, video, offset: paths
 relative to the file, offset in seconds) also scores where: `segment_top1` (the top result is the video the
 excerpt was cut from), `within_1s` / `within_2s` (and its best interval puts the excerpt's start within that
-many seconds of the truth) and `median_offset_error` (seconds, over queries whose top video is right).
+many seconds of the truth) and `median_offset_error` (seconds, over queries whose top video is right). Such
+queries are copies of their video's footage, so the copy flag is scored too (`flagged`: the top result is
+the source and flagged; `flag_precision`: of all results flagged, those that are the query's source). Optional
+columns: `rate` (source seconds per query second, for sped-up copies) and `edits` (`copies-hard`: the edit
+kinds, joined by `+`, each scored apart in `per_edit`).
 """
 
 from __future__ import annotations
@@ -63,15 +67,18 @@ def precision_at(truth: set[int], ranked: list[int], k: int) -> float:
 
 TRUTH_FILE = "truth.csv"
 INTERVAL_METRICS = ("mHR", "mAP", "top1")
-SEGMENT_METRICS = ("segment_top1", "within_1s", "within_2s")
+SEGMENT_METRICS = ("segment_top1", "within_1s", "within_2s", "flagged")
 
 
 @dataclass(frozen=True)
 class Excerpt:
-    """Where a query was cut from: the library video's path (resolved) and the second it starts at."""
+    """Where a query was cut from: the library video's path (resolved), the second it starts at, the source
+    seconds per query second and the edits it went through."""
 
     video: str
     offset: float
+    rate: float = 1.0
+    edits: tuple[str, ...] = ()
 
 
 def read_truth(queries: list[Path]) -> dict[Path, Excerpt]:
@@ -83,8 +90,9 @@ def read_truth(queries: list[Path]) -> dict[Path, Excerpt]:
         if file.is_file():
             with file.open(newline="", encoding="utf-8") as f:
                 for row in csv.DictReader(f):
-                    truth[(folder / row["query"]).resolve()] = Excerpt(str((folder / row["video"]).resolve()),
-                                                                      float(row["offset"]))
+                    truth[(folder / row["query"]).resolve()] = Excerpt(
+                        str((folder / row["video"]).resolve()), float(row["offset"]), float(row.get("rate") or 1.0),
+                        tuple(e for e in (row.get("edits") or "").split("+") if e))
     return truth
 
 
@@ -94,8 +102,9 @@ def score_excerpt(excerpt: Excerpt, results) -> tuple[dict[str, float], float | 
     if top is None or top.path != excerpt.video or not top.segments:
         return dict.fromkeys(SEGMENT_METRICS, 0.0), None
     best = top.segments[0]
-    error = abs(best.start - best.query_start - excerpt.offset)
-    return {"segment_top1": 1.0, "within_1s": float(error <= 1.0), "within_2s": float(error <= 2.0)}, error
+    error = abs(best.start - excerpt.rate * best.query_start - excerpt.offset)
+    return {"segment_top1": 1.0, "within_1s": float(error <= 1.0), "within_2s": float(error <= 2.0),
+            "flagged": float(top.copy)}, error
 
 
 @dataclass
@@ -104,6 +113,8 @@ class QueryScore:
     label: str
     scores: dict[str, float]
     offset_error: float | None = None
+    edits: tuple[str, ...] = ()
+    flags: list[bool] = field(default_factory=list)  # for each result flagged a copy: is it the query's source
 
 
 @dataclass
@@ -129,6 +140,25 @@ class EvalReport:
     def has_segments(self) -> bool:
         return bool(self.scores) and all("segment_top1" in q.scores for q in self.scores)
 
+    def flag_precision(self) -> float | None:
+        """Of the results flagged a copy (excerpt queries), the share that are the query's source."""
+        flags = [f for q in self.scores for f in q.flags]
+        return sum(flags) / len(flags) if flags else None
+
+    def per_edit(self) -> dict[str, dict]:
+        """For each edit kind: its queries, source first, flagged, start within 1 s, flag precision."""
+        kinds: dict[str, list[QueryScore]] = {}
+        for q in self.scores:
+            for edit in q.edits:
+                kinds.setdefault(edit, []).append(q)
+        out = {}
+        for edit, scores in sorted(kinds.items()):
+            flags = [f for q in scores for f in q.flags]
+            out[edit] = {"queries": len(scores), **{m: mean(q.scores[m] for q in scores) for m in
+                                                    ("segment_top1", "flagged", "within_1s")},
+                         "flag_precision": sum(flags) / len(flags) if flags else None}
+        return out
+
     def median_offset_error(self) -> float | None:
         errors = [q.offset_error for q in self.scores if q.offset_error is not None]
         return float(median(errors)) if errors else None
@@ -151,8 +181,10 @@ class EvalReport:
             "per_label": {label: {"mHR": self.mean("mHR", label), "mAP": self.mean("mAP", label)} for label in labels},
             "failed": self.failed,
             "seconds": round(self.seconds, 3),
-            **({m: self.mean(m) for m in SEGMENT_METRICS} | {"median_offset_error": self.median_offset_error()}
+            **({m: self.mean(m) for m in SEGMENT_METRICS} | {"median_offset_error": self.median_offset_error(),
+                                                               "flag_precision": self.flag_precision()}
                if self.has_segments else {}),
+            **({"per_edit": self.per_edit()} if any(q.edits for q in self.scores) else {}),
         }
 
     def table(self) -> str:
@@ -169,10 +201,18 @@ class EvalReport:
                          + (f" {interval.low:.3f} – {interval.high:.3f} |" if interval else " |"))
         if self.has_segments:
             names = {"segment_top1": "top-1 video (excerpts)", "within_1s": "start within 1 s",
-                     "within_2s": "start within 2 s"}
+                     "within_2s": "start within 2 s", "flagged": "top-1 flagged a copy"}
             lines += [f"| {names[m]} | {self.mean(m):.3f} | |" for m in names]
-            error = self.median_offset_error()
+            precision, error = self.flag_precision(), self.median_offset_error()
+            lines.append(f"| copy flag precision | {'n/a' if precision is None else f'{precision:.3f}'} | |")
             lines.append(f"| median start error | {'n/a' if error is None else f'{error:.2f} s'} | |")
+        if any(q.edits for q in self.scores):
+            lines += ["", "| edit | copies | source first | flagged | start within 1 s | flag precision |",
+                      "|---|---|---|---|---|---|"]
+            for edit, row in self.per_edit().items():
+                precision = "n/a" if row["flag_precision"] is None else f"{row['flag_precision']:.2f}"
+                lines.append(f"| {edit} | {row['queries']} | {row['segment_top1']:.2f} | {row['flagged']:.2f} | "
+                             f"{row['within_1s']:.2f} | {precision} |")
         lines += ["", "| label | queries | mHR | mAP | top-1 |", "|---|---|---|---|---|"]
         for label in sorted({q.label for q in self.scores}):
             n = sum(q.label == label for q in self.scores)
@@ -225,15 +265,20 @@ def evaluate(engine, queries: list[Path], k: int = 10,
         if not truth:
             report.failed.append({"path": str(query), "error": f"no library video is labelled {label!r}"})
             continue
-        try:
-            result = engine.search_embedding(embed(query), k, str(query), expand=expand, alpha=alpha)
+        excerpt = excerpts.get(query.resolve())
+        try:  # an excerpt is a copy of its source: its frames are read to flag copies
+            result = engine.search_embedding(embed(query), k, str(query), expand=expand, alpha=alpha,
+                                             frames_of=query if excerpt else None)
         except VideoDecodeError as e:
             report.failed.append({"path": str(query), "error": str(e)})
             continue
-        scores, error = score_query(truth, [h.id for h in result.results], k), None
-        if query.resolve() in excerpts:
-            where, error = score_excerpt(excerpts[query.resolve()], result.results)
+        scores = score_query(truth, [h.id for h in result.results], k)
+        score = QueryScore(str(query), label, scores)
+        if excerpt:
+            where, score.offset_error = score_excerpt(excerpt, result.results)
             scores.update(where)
-        report.scores.append(QueryScore(str(query), label, scores, error))
+            score.edits = excerpt.edits
+            score.flags = [m.path == excerpt.video for m in result.results if m.copy]
+        report.scores.append(score)
     report.seconds = time.perf_counter() - start
     return report
