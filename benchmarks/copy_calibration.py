@@ -29,6 +29,7 @@ proposing under other ratios) and by the vectors alone at each ratio. Centred an
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 import json
 import pickle
 import sys
@@ -46,7 +47,7 @@ from vidsearch.model.stream import CONTEXTS
 from vidsearch.retrieval.search import find, frames_check
 from vidsearch.sources import read_folder
 from vidsearch.video import DecodeOptions
-from vidsearch.video.footage import SAME_FOOTAGE, FootageReader, compare
+from vidsearch.video.footage import SAME_FOOTAGE, FootageMatch, FootageReader, compare
 from vidsearch.video.information import informative_windows
 
 RATIO_THRESHOLDS = (0.2, 0.3, 0.35, 0.5, 0.7, 1.0)  # the vectors alone: normalised distance
@@ -73,19 +74,15 @@ class FrameScores:
     """`compare` remembered, so every score threshold reuses one reading of the frames."""
 
     def __init__(self) -> None:
-        self.seen: dict[tuple, float | None] = {}
+        self.seen: dict[tuple, FootageMatch | None] = {}
         self.reader = FootageReader()
 
-    def score(self, *args) -> float | None:
-        if args not in self.seen:
-            match = compare(*args, reader=self.reader)
-            self.seen[args] = None if match is None else match.score
-        return self.seen[args]
-
     def at(self, threshold: float):
-        def same_footage(*args) -> bool | None:
-            score = self.score(*args)
-            return None if score is None else score >= threshold
+        def same_footage(*args) -> FootageMatch | None:
+            if args not in self.seen:
+                self.seen[args] = compare(*args, reader=self.reader)
+            match = self.seen[args]
+            return None if match is None else replace(match, threshold=threshold)
         return same_footage
 
 

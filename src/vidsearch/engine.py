@@ -25,7 +25,7 @@ from .sources import SourceItem, read_source, shown
 from .store import EmptyLibraryError, VectorStore, VideoEntry, VideoFilter, check_k, open_store
 from .tags import Tag, merge_tags
 from .video import DecodeOptions, read_windows
-from .video.footage import FootageReader, same_footage
+from .video.footage import FootageReader, compare
 from .video.information import informative_windows
 
 if TYPE_CHECKING:  # the network (PyTorch) is loaded when a command first embeds, not on import
@@ -190,7 +190,7 @@ class VideoSearch:
         check = None
         if frames_of is not None and windows:  # one reader: the query's frames read once for all the results
             check = frames_check(str(frames_of), max(w.end for w in windows),
-                                 functools.partial(same_footage, reader=FootageReader()))
+                                 functools.partial(compare, reader=FootageReader()))
         return SearchResult(query, find(self.collection, windows, k, per_video, where, copies_only=copies_only,
                                         expand=expand, alpha=alpha, same_footage=check), tags)
 
@@ -211,7 +211,7 @@ class VideoSearch:
         reader = FootageReader()  # each file is compared with many others: decoded once
         return find_duplicates(self.store, stride, threshold, min_overlap,
                                informative_windows if check_frames else None, **({"batches": batches} if batches else {}),
-                               same_footage=functools.partial(same_footage, reader=reader) if check_frames else None)
+                               same_footage=functools.partial(compare, reader=reader) if check_frames else None)
 
     def action_names(self) -> tuple[str, ...]:
         """The classes find-action knows: the model's (Kinetics-400), or a test embedder's own."""

@@ -27,6 +27,7 @@ import numpy as np
 from . import alignment
 from .search import COPY_THRESHOLD, background, is_copy
 from ..store import MAX_K, SegmentHit, VectorStore
+from ..video.footage import FootageMatch
 
 DEFAULT_MIN_OVERLAP = 1.0  # seconds of footage two videos must share
 # What the vectors propose when the frames decide: matches under this many times their background. 1.0 (what
@@ -39,8 +40,8 @@ BATCH_VIDEOS = 64  # videos whose segments are searched together
 MIN_PIECE = 3.0  # seconds: a refused interval this long twice over is checked again in halves, down to this
 
 Informative = Callable[[str, list[tuple[float, float]]], list[bool]]  # (video path, windows) -> keep each?
-# (path a, a_start, a_end, path b, b_start, duration a, duration b) -> same footage? (None: cannot tell)
-SameFootage = Callable[[str, float, float, str, float, float | None, float | None], bool | None]
+# (path a, a_start, a_end, path b, b_start, duration a, duration b) -> how the frames agree (None: cannot tell)
+SameFootage = Callable[[str, float, float, str, float, float | None, float | None], FootageMatch | None]
 
 
 @dataclass
@@ -153,11 +154,15 @@ def find_duplicates(store: VectorStore, stride: float, threshold: float = COPY_T
 def _kept(span: MatchedSpan, under: bool, same_footage: SameFootage | None, path_a: str, path_b: str,
           duration_a: float, duration_b: float) -> bool:
     """An interval stays when its frames show the same footage, or, where they cannot tell, when one of its
-    matches is under COPY_THRESHOLD (`under`)."""
+    matches is under COPY_THRESHOLD (`under`); footage played at another speed gets b's true interval."""
     if same_footage is None:
         return under
     verdict = same_footage(path_a, span.a_start, span.a_end, path_b, span.b_start, duration_a or None, duration_b or None)
-    return under if verdict is None else verdict
+    if verdict is None:
+        return under
+    if verdict.same and verdict.rate != 1.0:
+        span.b_start, span.b_end = verdict.placed(span.a_start, span.a_end, span.b_start)
+    return verdict.same
 
 
 def _neighbours(store: VectorStore, vectors: np.ndarray, owners: list[int], threshold: float,

@@ -23,6 +23,7 @@ from ..collection import Collection
 from ..model import TimedEmbedding
 from ..reduce import l2_normalise
 from ..store import MAX_K, SegmentHit, VideoEntry, VideoFilter
+from ..video.footage import FootageMatch
 
 MIN_CANDIDATES = 100  # segments fetched per query window, at least
 CANDIDATES_PER_RESULT = 10  # ... and this many per result asked for
@@ -134,14 +135,14 @@ def expand_query(collection: Collection, vectors: np.ndarray, n: int, where: Vid
     return l2_normalise(expanded)
 
 
-def frames_check(query: str, duration: float, same_footage: Callable[..., bool | None]
-                 ) -> Callable[[VideoMatch], bool | None]:
-    """The check `find` takes: a result's best interval against the query's, by `same_footage(path a, a_start,
+def frames_check(query: str, duration: float, compare: Callable[..., FootageMatch | None]
+                 ) -> Callable[[VideoMatch], FootageMatch | None]:
+    """The check `find` takes: a result's best interval against the query's, by `compare(path a, a_start,
     a_end, path b, b_start, duration a, duration b)` (video/footage.py; `duration`: the query's)."""
 
-    def check(m: VideoMatch) -> bool | None:
+    def check(m: VideoMatch) -> FootageMatch | None:
         best = m.segments[0]
-        return same_footage(query, best.query_start, best.query_end, m.path, best.start, duration, m.duration)
+        return compare(query, best.query_start, best.query_end, m.path, best.start, duration, m.duration)
 
     return check
 
@@ -149,13 +150,13 @@ def frames_check(query: str, duration: float, same_footage: Callable[..., bool |
 def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video: int = 3,
          where: VideoFilter | None = None, copy_threshold: float = COPY_THRESHOLD,
          copies_only: bool = False, expand: int = 0, alpha: float = 0.0,
-         same_footage: Callable[[VideoMatch], bool | None] | None = None) -> list[VideoMatch]:
+         same_footage: Callable[[VideoMatch], FootageMatch | None] | None = None) -> list[VideoMatch]:
     """The k videos nearest to the query (its windows embedded), each with up to `per_video` intervals, among
     the videos `where` admits (the filter goes into the store's search, not onto its results); each marked a
     copy when its distance is under `copy_threshold` times the BACKGROUND_RANK-th video's, and only those
     returned with `copies_only`. With `same_footage` (the frames of a result's best interval compared with
-    the query's: True, False or None for cannot tell), every result nearer than the background is checked
-    and the frames decide. `expand` > 0: query expansion with that many neighbours, `alpha` their weighting
+    the query's: a FootageMatch, or None for cannot tell), every result nearer than the background is checked
+    and the frames decide; a copy played at another speed gets its best interval's true length in the video. `expand` > 0: query expansion with that many neighbours, `alpha` their weighting
     (`expand_query`)."""
     vectors = collection.project(np.stack([w.embedding.vector for w in query]))
     if expand:
@@ -185,7 +186,10 @@ def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video:
         m.copy = is_copy(m.distance, scale, copy_threshold)
         if same_footage is not None and shown < k and is_copy(m.distance, scale, CANDIDATE_RATIO):
             verdict = same_footage(m)
-            m.copy = m.copy if verdict is None else verdict
+            m.copy = m.copy if verdict is None else verdict.same
+            if verdict is not None and verdict.same and verdict.rate != 1.0:
+                best = m.segments[0]
+                best.start, best.end = verdict.placed(best.query_start, best.query_end, best.start)
         shown += m.copy or not copies_only
     return [m for m in matches if m.copy or not copies_only][:k]
 

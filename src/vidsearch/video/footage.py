@@ -26,15 +26,23 @@ from PIL import Image
 
 from .errors import VideoDecodeError
 from .frames import all_frames, frames_at, nearest_frames
+from .registration import Registration, register, warp
 
+SAME_FOOTAGE = 0.5  # the score from which two stretches are the same footage (benchmarks/copy_calibration.py)
 SAMPLES = 8  # aligned instants per stretch
 DELTA = 0.5  # seconds between a sample and the frame it is differenced with (at most half the stretch)
 OFFSET_STEP = 1 / 16  # refinement of the proposed time offset, seconds ...
 OFFSET_STEPS = 8  # ... this many steps either way (± half a second: a stride, or a trim of a one-window clip)
+# Speeds a copy may have been played at (b's seconds per a's second), tried once the pictures are registered:
+# 1 first, so a tie keeps it.
+RATES = (1.0, 0.5, 2 / 3, 0.75, 0.8, 1.25, 4 / 3, 1.5, 2.0)
 SCALES = ((1.0, 1.0), (0.9, 1.0), (1.0, 0.9), (0.8, 1.0), (1.0, 0.8), (0.7, 1.0), (1.0, 0.7), (0.6, 1.0), (1.0, 0.6))
 MIN_STRETCH = 0.5  # seconds of footage both videos hold, below which nothing can be told
 THUMB = 24  # thumbnail side, pixels
-READ_WIDTH = 160  # frames are read at this width
+READ_WIDTH = 160  # frames are read at this width for the changes ...
+REGISTER_WIDTH = 320  # ... and at this one for the keypoints that register the two pictures
+REGISTER_SPREAD = 1.0  # seconds either side of the stretch's middle where the frames registered are read
+MIN_COVER = 12  # pixels (at READ_WIDTH) each side of the region both pictures show, below which it is no picture
 BAR_LEVEL, BAR_SPREAD = 16.0, 6.0  # a border row or column this dark and this even is a letterbox bar
 # A reader decodes a file once, whole, when it is this short, or this short and asked for again (decoding a
 # file whole costs about what reading it at the instants of one comparison costs when it is under half a minute).
@@ -44,14 +52,31 @@ READER_BYTES = 512 * 2**20  # frames a reader keeps (least recently read files d
 
 @dataclass(frozen=True)
 class FootageMatch:
-    """How well two stretches agree: `score`, the correlation of their changes in [-1, 1] (`look`: of the
-    frames themselves, for reports), and the hypothesis that gave it (crop scales, mirrored, offset refinement)."""
+    """How well two stretches agree: `score`, the correlation of their changes in [-1, 1], held out from the
+    choice of hypothesis (`look`: of the frames themselves, for reports), and the hypothesis that gave it:
+    crop scales (1, 1 where the pictures were registered), mirrored, offset refinement, speed (b's seconds
+    per a's second) and whether keypoints placed a's picture in b's (`registered`)."""
 
     score: float
     look: float
     scales: tuple[float, float]
     mirrored: bool
-    shift: float  # seconds added to the proposed offset
+    shift: float  # seconds added to the proposed offset, at the stretch's middle
+    rate: float = 1.0
+    registered: bool = False
+    threshold: float = 0.0  # the score from which the stretches are the same footage (SAME_FOOTAGE unless set)
+
+    @property
+    def same(self) -> bool:
+        """Whether the stretches are the same footage."""
+        return self.score >= (self.threshold or SAME_FOOTAGE)
+
+    def placed(self, a_start: float, a_end: float, b_start: float) -> tuple[float, float]:
+        """Where a's [a_start, a_end] lies in b by this match, `b_start` being where the comparison was asked
+        to align a_start (at the same speed): a sped-up copy's interval in its source is longer than its own."""
+        a_middle = (a_start + a_end) / 2
+        b_middle = b_start + (a_middle - a_start) + self.shift
+        return b_middle - self.rate * (a_middle - a_start), b_middle + self.rate * (a_end - a_middle)
 
 
 def sample_times(a_start: float, length: float, b_start: float) -> tuple[list[float], list[float]]:
@@ -64,35 +89,94 @@ def sample_times(a_start: float, length: float, b_start: float) -> tuple[list[fl
 def compare(path_a: str, a_start: float, a_end: float, path_b: str, b_start: float,
             a_duration: float | None = None, b_duration: float | None = None,
             reader: FootageReader | None = None) -> FootageMatch | None:
-    """The footage of `path_a` over [a_start, a_end] against `path_b` from `b_start` on (same speed), within
-    the videos' durations when known. None when nothing can be told: either file cannot give the frames
-    (gone, unreadable), or the stretch both videos hold is shorter than MIN_STRETCH. `reader`: one shared by
-    many comparisons (None: the frames are read for this one only)."""
+    """The footage of `path_a` over [a_start, a_end] against `path_b` from `b_start` on, within the videos'
+    durations when known. First the pictures are registered (registration.py: where a's picture lies in b's,
+    scaled, turned, mirrored); then a's changes are compared with b's over the region both show, at every
+    speed in RATES and offset refinement. Pictures that cannot be registered (too little texture) are
+    compared whole, at crop SCALES, mirrored or not, at the same speed. None when nothing can be told: either
+    file cannot give the frames (gone, unreadable), or the stretch both videos hold is shorter than
+    MIN_STRETCH. `reader`: one shared by many comparisons (None: the frames are read for this one only)."""
     end = min(a_end, a_duration or math.inf, a_start + (b_duration - b_start if b_duration else math.inf))
     if end - a_start < MIN_STRETCH:
         return None
     delta = min(DELTA, (end - a_start) / 2)
-    times_a, times_b = sample_times(a_start, end - a_start - delta, b_start)
+    times_a, _ = sample_times(a_start, end - a_start - delta, b_start)
+    a_middle, b_middle = (a_start + end) / 2, b_start + (end - a_start) / 2
     shifts = [OFFSET_STEP * s for s in range(-OFFSET_STEPS, OFFSET_STEPS + 1)]
-    shifted = [max(t + s, 0.0) for s in shifts for t in times_b]
     reader = reader or FootageReader(0)
     try:
+        registration = _register(reader, path_a, a_middle, a_start, end, path_b, b_middle, b_duration)
+        rates = RATES if registration else (1.0,)
+        last = b_duration if b_duration else math.inf
+        times_b = [min(max(b_middle + rate * (t - a_middle) + s, 0.0), last) for rate in rates for s in shifts
+                   for t in times_a]
+        later_b = [min(t + rate * delta, last) for i, rate in enumerate(rates) for t in
+                   times_b[i * len(shifts) * SAMPLES : (i + 1) * len(shifts) * SAMPLES]]
         frames_a = reader.frames(path_a, times_a + [t + delta for t in times_a], a_duration)
-        frames_b = reader.frames(path_b, shifted + [t + delta for t in shifted], b_duration)
+        frames_b = reader.frames(path_b, times_b + later_b, b_duration)
     except VideoDecodeError:
         return None
+    if registration is not None:
+        return _registered_match(frames_a, frames_b, registration, rates, shifts)
     return match_frames(frames_a, frames_b, shifts, reader.thumbs)
+
+
+def _register(reader: FootageReader, path_a: str, a_middle: float, a_start: float, a_end: float, path_b: str,
+              b_middle: float, b_duration: float | None) -> Registration | None:
+    """Where a's picture lies in b's, from frames around the stretches' middles (a copy's geometry holds
+    along it; near the middle, a speed change has moved the footage least)."""
+    spread = min(REGISTER_SPREAD, (a_end - a_start) / 2)
+    offsets = (-spread, 0.0, spread)
+    frames_a = reader.frames(path_a, [a_middle + o for o in offsets], None, REGISTER_WIDTH)
+    frames_b = reader.frames(path_b, [min(max(b_middle + o, 0.0), b_duration or math.inf) for o in offsets], None,
+                             REGISTER_WIDTH)
+    return register(frames_a, frames_b)
+
+
+def _registered_match(frames_a: list[np.ndarray], frames_b: list[np.ndarray], registration: Registration,
+                      rates: tuple[float, ...], shifts: list[float]) -> FootageMatch:
+    """The best speed and offset for registered pictures: b's frames drawn in a's coordinates, both cut to the
+    region both show and compared as thumbnails (frames as `compare` reads them)."""
+    n = len(frames_a) // 2
+    scaled = registration.at_width(READ_WIDTH / REGISTER_WIDTH)
+    shape = frames_a[0].shape
+    _, covered = warp(frames_b[0], scaled, shape)
+    rows, cols = np.flatnonzero(covered.any(1)), np.flatnonzero(covered.any(0))
+    if len(rows) < MIN_COVER or len(cols) < MIN_COVER:
+        return FootageMatch(0.0, 0.0, (1.0, 1.0), registration.mirrored, 0.0, 1.0, True)
+    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    thumbs_a = np.stack([_thumb(f[box], 1.0) for f in frames_a])
+    drawn: dict[int, np.ndarray] = {}
+    for f in frames_b:
+        if id(f) not in drawn:
+            drawn[id(f)] = _thumb(np.ascontiguousarray(warp(f, scaled, shape)[0][box]), 1.0)
+    thumbs_b = np.stack([drawn[id(f)] for f in frames_b])
+    half = len(frames_b) // 2
+    now = thumbs_b[:half].reshape(-1, n, THUMB * THUMB)
+    per_sample = _ncc_samples((thumbs_a[n:] - thumbs_a[:n]).reshape(1, n, -1), thumbs_b[half:].reshape(-1, n, THUMB * THUMB) - now)
+    j = int(np.argmax(per_sample.mean(1)))
+    look = float(_ncc_samples(thumbs_a[:n].reshape(1, n, -1), now[j : j + 1]).mean())
+    return FootageMatch(_held_out(per_sample), look, (1.0, 1.0), registration.mirrored,
+                        shifts[j % len(shifts)], rates[j // len(shifts)], True)
+
+
+def _held_out(per_sample: np.ndarray) -> float:
+    """The score of the hypotheses (rows) judged on samples (columns) they were not chosen on: the best on the
+    even samples scored on the odd ones and the other way round, averaged. Choosing among many hypotheses
+    lifts the best chance correlation; scoring on other samples does not."""
+    even, odd = per_sample[:, 0::2].mean(1), per_sample[:, 1::2].mean(1)
+    return float((odd[int(np.argmax(even))] + even[int(np.argmax(odd))]) / 2)
 
 
 def match_frames(frames_a: list[np.ndarray], frames_b: list[np.ndarray], shifts: list[float],
                  thumbs: _Thumbnails | None = None) -> FootageMatch:
-    """The best hypothesis for frames read as `compare` reads them: a's samples then their later frames (DELTA
-    on); b's samples for each shift in turn, then all their later frames in the same order (the first best
-    in the order scales, mirrored, shift)."""
+    """The best hypothesis for unregistered pictures, frames read as `compare` reads them: a's samples then
+    their later frames (DELTA on); b's samples for each shift in turn, then all their later frames in the same
+    order (the first best in the order scales, mirrored, shift); its score held out (`_held_out`)."""
     n = len(frames_a) // 2
     half = len(frames_b) // 2
     thumbs = thumbs or _Thumbnails()
-    best: tuple[float, tuple[float, float], bool, int, np.ndarray, np.ndarray] | None = None
+    rows, hypotheses, seen = [], [], []
     for scale_a, scale_b in SCALES:
         thumbs_a = thumbs.of(frames_a, scale_a)
         change_a = thumbs_a[n:] - thumbs_a[:n]
@@ -100,23 +184,24 @@ def match_frames(frames_a: list[np.ndarray], frames_b: list[np.ndarray], shifts:
         for mirrored in (False, True):
             tb = thumbs_b_all[..., ::-1] if mirrored else thumbs_b_all
             now = tb[:half].reshape(len(shifts), n, -1)
-            scores = _ncc(change_a.reshape(1, n, -1), tb[half:].reshape(len(shifts), n, -1) - now)
-            j = int(np.argmax(scores))
-            if best is None or scores[j] > best[0]:
-                best = (float(scores[j]), (scale_a, scale_b), mirrored, j, thumbs_a[:n], now[j])
-    assert best is not None
-    score, scales, mirrored, j, seen_a, seen_b = best
-    return FootageMatch(score, float(_ncc(seen_a.reshape(1, n, -1), seen_b.reshape(1, n, -1))[0]), scales, mirrored,
-                        shifts[j])
+            rows.append(_ncc_samples(change_a.reshape(1, n, -1), tb[half:].reshape(len(shifts), n, -1) - now))
+            hypotheses += [((scale_a, scale_b), mirrored, j) for j in range(len(shifts))]
+            seen += [(thumbs_a[:n], now[j]) for j in range(len(shifts))]
+    per_sample = np.concatenate(rows)
+    best = int(np.argmax(per_sample.mean(1)))
+    scales, mirrored, j = hypotheses[best]
+    seen_a, seen_b = seen[best]
+    look = float(_ncc_samples(seen_a.reshape(1, n, -1), seen_b.reshape(1, n, -1)).mean())
+    return FootageMatch(_held_out(per_sample), look, scales, mirrored, shifts[j])
 
 
-def _ncc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """For each hypothesis h, the mean over the samples i of the normalised cross-correlation of x[h, i] and
-    y[h, i] (x broadcast over the hypotheses); arrays of (hypotheses, samples, pixels)."""
+def _ncc_samples(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """For each hypothesis h and sample i, the normalised cross-correlation of x[h, i] and y[h, i] (x
+    broadcast over the hypotheses); arrays of (hypotheses, samples, pixels) -> (hypotheses, samples)."""
     x = x - x.mean(-1, keepdims=True)
     y = y - y.mean(-1, keepdims=True)
     norms = np.sqrt((x * x).sum(-1) * (y * y).sum(-1))
-    return np.mean(np.where(norms > 1e-6, (x * y).sum(-1) / np.maximum(norms, 1e-6), 0.0), axis=-1)
+    return np.where(norms > 1e-6, (x * y).sum(-1) / np.maximum(norms, 1e-6), 0.0)
 
 
 class FootageReader:
@@ -132,8 +217,11 @@ class FootageReader:
         self.held = 0
         self.thumbs = _Thumbnails(budget)
 
-    def frames(self, path: str, times: list[float], duration: float | None) -> list[np.ndarray]:
-        """The frames nearest to `times`, grey, READ_WIDTH wide; raises VideoDecodeError."""
+    def frames(self, path: str, times: list[float], duration: float | None, width: int = READ_WIDTH) -> list[np.ndarray]:
+        """The frames nearest to `times`, grey, `width` wide (only READ_WIDTH frames are kept); raises
+        VideoDecodeError."""
+        if width != READ_WIDTH:
+            return frames_at(path, times, width, grey=True)
         if path not in self.files and (not self.budget or duration is None or duration > WHOLE_FILE_SECONDS
                                        or (duration > SHORT_FILE_SECONDS and path not in self.asked)):
             self.asked.add(path)
@@ -195,12 +283,9 @@ def _thumb(frame: np.ndarray, scale: float) -> np.ndarray:
     return np.asarray(crop.resize((THUMB, THUMB), Image.BOX), np.float32)
 
 
-SAME_FOOTAGE = 0.5  # the score from which two stretches are the same footage (benchmarks/copy_calibration.py)
-
-
 def same_footage(path_a: str, a_start: float, a_end: float, path_b: str, b_start: float,
                  a_duration: float | None = None, b_duration: float | None = None,
                  reader: FootageReader | None = None) -> bool | None:
     """Whether the stretches are the same footage (see `compare`); None when nothing can be told."""
     match = compare(path_a, a_start, a_end, path_b, b_start, a_duration, b_duration, reader)
-    return None if match is None else match.score >= SAME_FOOTAGE
+    return None if match is None else match.same

@@ -1,0 +1,94 @@
+"""Where one video's picture lies in another's: a similarity transform (scale, rotation, shift, and a mirror)
+found from ORB keypoints matched between frames, kept only when enough matches agree (RANSAC).
+
+A copy re-uploaded as a picture-in-picture, a 9:16 reframe, a crop, a phone turned by 90°, a tilt, a border
+or a caption still shows its source's picture somewhere in its frame, scaled and turned: the matched keypoints
+say where. The frame check (footage.py) then compares the two videos' changes over that common region instead
+of trying crop hypotheses blindly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+FEATURES = 500  # ORB keypoints a frame
+RATIO = 0.8  # Lowe's ratio test on the two nearest descriptors
+MIN_INLIERS = 12  # matches that must agree for a transform to be believed
+INLIER_PIXELS = 4.0  # RANSAC reprojection tolerance, in pixels of the frames matched
+MIN_SCALE, MAX_SCALE = 0.15, 6.0  # a transform scaling outside these is a chance fit
+
+
+@dataclass(frozen=True)
+class Registration:
+    """Maps points of frame a to frame b: b = matrix @ [x', y', 1], where x' is x mirrored (width - 1 - x)
+    when `mirrored`; `inliers` matches agreed."""
+
+    matrix: np.ndarray  # 2 x 3, similarity
+    mirrored: bool
+    inliers: int
+
+    def at_width(self, factor: float) -> Registration:
+        """The same transform for both frames resized by `factor` (the shift scales, the rest holds)."""
+        matrix = self.matrix.copy()
+        matrix[:, 2] *= factor
+        return Registration(matrix, self.mirrored, self.inliers)
+
+    @property
+    def scale(self) -> float:
+        return float(np.sqrt(abs(np.linalg.det(self.matrix[:, :2]))))
+
+
+def _orb() -> cv2.ORB:
+    return cv2.ORB_create(nfeatures=FEATURES, fastThreshold=10, edgeThreshold=15, patchSize=15)
+
+
+def _describe(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    points, descriptors = _orb().detectAndCompute(np.ascontiguousarray(frame), None)
+    return np.float32([p.pt for p in points]).reshape(-1, 2), descriptors
+
+
+def register(frames_a: list[np.ndarray], frames_b: list[np.ndarray]) -> Registration | None:
+    """The similarity transform from a's picture to b's that most matched keypoints agree on, over the pairs
+    (frames_a[i], frames_b[i]) together (a copy's geometry does not change along it), a mirrored too; None
+    when fewer than MIN_INLIERS agree. Frames are grey, any sizes (each video's own)."""
+    if not frames_a or not frames_b:
+        return None
+    described_b = [_describe(f) for f in frames_b]
+    best: Registration | None = None
+    for mirrored in (False, True):
+        src, dst = [], []
+        for frame_a, (points_b, desc_b) in zip(frames_a, described_b):
+            points_a, desc_a = _describe(frame_a[:, ::-1] if mirrored else frame_a)
+            if desc_a is None or desc_b is None or len(desc_a) < 2 or len(desc_b) < 2:
+                continue
+            for pair in cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(desc_a, desc_b, k=2):
+                if len(pair) == 2 and pair[0].distance < RATIO * pair[1].distance:
+                    src.append(points_a[pair[0].queryIdx])
+                    dst.append(points_b[pair[0].trainIdx])
+        if len(src) < MIN_INLIERS:
+            continue
+        matrix, inliers = cv2.estimateAffinePartial2D(np.float32(src), np.float32(dst), method=cv2.RANSAC,
+                                                      ransacReprojThreshold=INLIER_PIXELS, maxIters=2000)
+        if matrix is None:
+            continue
+        found = Registration(matrix, mirrored, int(inliers.sum()))
+        if found.inliers >= MIN_INLIERS and MIN_SCALE <= found.scale <= MAX_SCALE and (
+                best is None or found.inliers > best.inliers):
+            best = found
+    return best
+
+
+def warp(frame_b: np.ndarray, registration: Registration, shape_a: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """b's frame drawn in a's coordinates (a's picture as b shows it, unmirrored) and the mask of a's pixels
+    that b covers."""
+    h, w = shape_a
+    forward = registration.matrix.astype(np.float64)
+    if registration.mirrored:  # a's pixel x is the mirrored frame's w - 1 - x
+        forward = forward @ np.array([[-1.0, 0, w - 1], [0, 1, 0], [0, 0, 1]])
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP  # `forward` maps a's pixels (the output) to b's
+    drawn = cv2.warpAffine(frame_b, forward, (w, h), flags=flags)
+    covered = cv2.warpAffine(np.full(frame_b.shape, 255, np.uint8), forward, (w, h), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP)
+    return drawn, covered > 0
