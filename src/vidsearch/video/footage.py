@@ -40,7 +40,7 @@ SCALES = ((1.0, 1.0), (0.9, 1.0), (1.0, 0.9), (0.8, 1.0), (1.0, 0.8), (0.7, 1.0)
 MIN_STRETCH = 0.5  # seconds of footage both videos hold, below which nothing can be told
 THUMB = 24  # thumbnail side, pixels
 READ_WIDTH = 160  # frames are read at this width for the changes ...
-REGISTER_WIDTH = 320  # ... and at this one for the keypoints that register the two pictures
+REGISTER_WIDTH = 320  # ... and at this one for keypoints, where those frames are too small to register them
 REGISTER_SPREAD = 1.0  # seconds either side of the stretch's middle where the frames registered are read
 MIN_COVER = 12  # pixels (at READ_WIDTH) each side of the region both pictures show, below which it is no picture
 BAR_LEVEL, BAR_SPREAD = 16.0, 6.0  # a border row or column this dark and this even is a letterbox bar
@@ -105,7 +105,7 @@ def compare(path_a: str, a_start: float, a_end: float, path_b: str, b_start: flo
     shifts = [OFFSET_STEP * s for s in range(-OFFSET_STEPS, OFFSET_STEPS + 1)]
     reader = reader or FootageReader(0)
     try:
-        registration = _register(reader, path_a, a_middle, a_start, end, path_b, b_middle, b_duration)
+        registration = _register(reader, path_a, a_start, end, a_duration, path_b, b_middle, b_duration)
         rates = RATES if registration else (1.0,)
         last = b_duration if b_duration else math.inf
         times_b = [min(max(b_middle + rate * (t - a_middle) + s, 0.0), last) for rate in rates for s in shifts
@@ -121,16 +121,21 @@ def compare(path_a: str, a_start: float, a_end: float, path_b: str, b_start: flo
     return match_frames(frames_a, frames_b, shifts, reader.thumbs)
 
 
-def _register(reader: FootageReader, path_a: str, a_middle: float, a_start: float, a_end: float, path_b: str,
-              b_middle: float, b_duration: float | None) -> Registration | None:
-    """Where a's picture lies in b's, from frames around the stretches' middles (a copy's geometry holds
-    along it; near the middle, a speed change has moved the footage least)."""
+def _register(reader: FootageReader, path_a: str, a_start: float, a_end: float, a_duration: float | None,
+              path_b: str, b_middle: float, b_duration: float | None) -> Registration | None:
+    """Where a's picture lies in b's (matrix for READ_WIDTH frames), from frames around the stretches' middles
+    (a copy's geometry holds along it; near the middle, a speed change has moved the footage least): first on
+    the frames the changes are read from, then, where those are too small to show it (a third of the frame),
+    at REGISTER_WIDTH."""
     spread = min(REGISTER_SPREAD, (a_end - a_start) / 2)
     offsets = (-spread, 0.0, spread)
-    frames_a = reader.frames(path_a, [a_middle + o for o in offsets], None, REGISTER_WIDTH)
-    frames_b = reader.frames(path_b, [min(max(b_middle + o, 0.0), b_duration or math.inf) for o in offsets], None,
-                             REGISTER_WIDTH)
-    return register(frames_a, frames_b)
+    times_a = [(a_start + a_end) / 2 + o for o in offsets]
+    times_b = [min(max(b_middle + o, 0.0), b_duration or math.inf) for o in offsets]
+    for width in (READ_WIDTH, REGISTER_WIDTH):
+        found = register(reader.frames(path_a, times_a, a_duration, width), reader.frames(path_b, times_b, b_duration, width))
+        if found is not None:
+            return found.at_width(READ_WIDTH / width)
+    return None
 
 
 def _registered_match(frames_a: list[np.ndarray], frames_b: list[np.ndarray], registration: Registration,
@@ -138,9 +143,8 @@ def _registered_match(frames_a: list[np.ndarray], frames_b: list[np.ndarray], re
     """The best speed and offset for registered pictures: b's frames drawn in a's coordinates, both cut to the
     region both show and compared as thumbnails (frames as `compare` reads them)."""
     n = len(frames_a) // 2
-    scaled = registration.at_width(READ_WIDTH / REGISTER_WIDTH)
     shape = frames_a[0].shape
-    _, covered = warp(frames_b[0], scaled, shape)
+    _, covered = warp(frames_b[0], registration, shape)
     rows, cols = np.flatnonzero(covered.any(1)), np.flatnonzero(covered.any(0))
     if len(rows) < MIN_COVER or len(cols) < MIN_COVER:
         return FootageMatch(0.0, 0.0, (1.0, 1.0), registration.mirrored, 0.0, 1.0, True)
@@ -149,7 +153,7 @@ def _registered_match(frames_a: list[np.ndarray], frames_b: list[np.ndarray], re
     drawn: dict[int, np.ndarray] = {}
     for f in frames_b:
         if id(f) not in drawn:
-            drawn[id(f)] = _thumb(np.ascontiguousarray(warp(f, scaled, shape)[0][box]), 1.0)
+            drawn[id(f)] = _thumb(np.ascontiguousarray(warp(f, registration, shape)[0][box]), 1.0)
     thumbs_b = np.stack([drawn[id(f)] for f in frames_b])
     half = len(frames_b) // 2
     now = thumbs_b[:half].reshape(-1, n, THUMB * THUMB)
