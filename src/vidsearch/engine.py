@@ -20,12 +20,14 @@ from .model.stream import parse_context
 from .model.labels import kinetics400_labels
 from .retrieval.actions import ActionResult, resolve_action
 from .retrieval.duplicates import DEFAULT_MIN_OVERLAP, MAX_RATIO, PROPOSAL_RATIO, DuplicateReport, find_duplicates
-from .retrieval.search import COPY_THRESHOLD, VideoMatch, check_per_video, find, frames_check
+from .retrieval.search import COPY_THRESHOLD, VideoMatch, check_per_video, find, frames_check, merge_matches
 from .sources import SourceItem, read_source, shown
 from .store import EmptyLibraryError, VectorStore, VideoEntry, VideoFilter, check_k, open_store
 from .tags import Tag, merge_tags
 from .video import DecodeOptions, read_windows
 from .video.footage import FootageReader, compare
+from .video.inner_picture import inner_picture
+from .video.transform import Region
 from .video.information import informative_windows
 
 if TYPE_CHECKING:  # the network (PyTorch) is loaded when a command first embeds, not on import
@@ -101,11 +103,17 @@ class VideoSearch:
             return replace(config, batch_size=GPU_BATCH)
         return config
 
-    def embed(self, path: str | Path) -> list[TimedEmbedding]:
-        """A query's windows, cut like the library's, embedded."""
+    def embed(self, path: str | Path, region: Region | None = None) -> list[TimedEmbedding]:
+        """A query's windows, cut like the library's (of `region` of its picture only, when given), embedded."""
         options = self.decode_options()
-        windows, _ = read_windows(path, options)
+        windows, _ = read_windows(path, options, region)
         return embed_windows(self.embedder, windows, self.ingest_config().batch_size, options)
+
+    def embed_inner(self, path: str | Path, windows: list[TimedEmbedding]) -> list[TimedEmbedding] | None:
+        """The windows of the picture shown inside the query's frame (a picture-in-picture, a 9:16 reframe:
+        video/inner_picture.py), embedded; None when it shows none. `windows`: the query's own."""
+        region = inner_picture(str(path), max(w.end for w in windows)) if windows else None
+        return None if region is None else self.embed(path, region)
 
     # -- indexing ----------------------------------------------------------------------------------------
     def claim(self) -> None:
@@ -170,19 +178,24 @@ class VideoSearch:
         self.collection.projection()  # fails fast, before decoding: no collection, or one of an older vidsearch
         self.require_videos()
         self.collection.check_filter(where)
-        result = self.search_embedding(self.embed(path), k, query=shown(path), per_video=per_video, where=where,
-                                       copies_only=copies_only, expand=expand, alpha=alpha, frames_of=path)
+        windows = self.embed(path)
+        result = self.search_embedding(windows, k, query=shown(path), per_video=per_video, where=where,
+                                       copies_only=copies_only, expand=expand, alpha=alpha, frames_of=path,
+                                       inner=self.embed_inner(path, windows))
         result.seconds = time.perf_counter() - start
         return result
 
     def search_embedding(self, windows: list[TimedEmbedding], k: int = 10, query: str = "",
                          per_video: int = 3, where: VideoFilter | None = None, copies_only: bool = False,
-                         expand: int = 0, alpha: float = 0.0, frames_of: str | Path | None = None) -> SearchResult:
+                         expand: int = 0, alpha: float = 0.0, frames_of: str | Path | None = None,
+                         inner: list[TimedEmbedding] | None = None) -> SearchResult:
         """Search with an already embedded query (evaluation reuses one embedding across collections);
         `expand`: query expansion with that many nearest segments, weighted by similarity**`alpha` (off by
         default: no gain beyond the noise on the dev benchmark, docs/measured.md "Quality"). `frames_of`: the query's
         file, whose frames are compared with a result's to decide whether it is a copy (without it, or where
-        a result's file is gone, the vectors decide alone: docs/copies.md)."""
+        a result's file is gone, the vectors decide alone: docs/copies.md). `inner`: the windows of the picture
+        inside the query's frame (`embed_inner`), searched too; each video is kept as the search that found it
+        a copy, or nearer, found it."""
         check_k(k)
         check_per_video(per_video)
         self.collection.check_filter(where)
@@ -191,8 +204,10 @@ class VideoSearch:
         if frames_of is not None and windows:  # one reader: the query's frames read once for all the results
             check = frames_check(str(frames_of), max(w.end for w in windows),
                                  functools.partial(compare, reader=FootageReader()))
-        return SearchResult(query, find(self.collection, windows, k, per_video, where, copies_only=copies_only,
-                                        expand=expand, alpha=alpha, same_footage=check), tags)
+        searches = [windows] + ([inner] if inner else [])
+        return SearchResult(query, merge_matches([find(self.collection, w, k, per_video, where, copies_only=copies_only,
+                                                       expand=expand, alpha=alpha, same_footage=check)
+                                                  for w in searches], k), tags)
 
     def duplicates(self, threshold: float | None = None, min_overlap: float = DEFAULT_MIN_OVERLAP,
                    check_frames: bool = True, batches: Callable | None = None) -> DuplicateReport:

@@ -2,7 +2,7 @@
 
 Library = one whole video per distinct real file of the `dev` footage (the Big Buck Bunny trailer, the Pose2Sim
 Blender film, the night Earth, two idtracker.ai fish tanks of one set-up, four Pose2Sim cameras of one room ...:
-look-alikes on purpose). Queries = COPY_SECONDS clips of the longer ones, each through one of edits.RECIPES in
+look-alikes on purpose); a picture-in-picture is shown over rendered footage no library video holds. Queries = COPY_SECONDS clips of the longer ones, each through one of edits.RECIPES in
 turn, with `test/truth.csv`: the video, the second the copy starts at in it, the rate (source seconds per copy
 second: a sped-up copy shows more of its source), the source seconds shown and the edits, joined by `+`.
 """
@@ -10,6 +10,7 @@ second: a sped-up copy shows more of its source), the source seconds shown and t
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from .dev import SHOTS, Shot
 from .edits import EDITS, RECIPES, Context
 from .layout import DatasetSummary, write_csv
 from .real import SourceVideo, extract_member, fetch_package, read_segment
+from .synthetic import MOTIONS, random_spec, render
 
 COPY_SECONDS = 6.0
 COPIES = 36
@@ -47,10 +49,18 @@ def library_files(cache: Path | None = None) -> list[SourceVideo]:
     return files
 
 
-def _clip(frames: list[np.ndarray], fps: float, rate: float, seconds: float) -> list[np.ndarray]:
+def clip_at_rate(frames: list[np.ndarray], fps: float, rate: float, seconds: float) -> list[np.ndarray]:
     """`seconds` of copy at `fps` showing the source `rate` times as fast (nearest source frames)."""
     picks = np.minimum((np.arange(round(seconds * fps)) * rate).round().astype(int), len(frames) - 1)
     return [frames[i] for i in picks]
+
+
+def unrelated_footage(shape: tuple[int, ...], fps: float, seconds: float, seed: int) -> list[np.ndarray]:
+    """Footage no library video shows (a picture-in-picture's surroundings): rendered moving sprites. Real
+    footage of the library there would make the copy a copy of that video too."""
+    spec = random_spec(MOTIONS[seed % len(MOTIONS)], np.random.default_rng(seed), seconds=(seconds, seconds),
+                       sizes=(shape[0], shape[0]))
+    return list(render(replace(spec, width=shape[1] // 2 * 2, height=shape[0] // 2 * 2, fps=fps)))
 
 
 def build_copies_hard(out: str | Path, cache: Path | None = None, seed: int = 0) -> DatasetSummary:
@@ -73,12 +83,8 @@ def build_copies_hard(out: str | Path, cache: Path | None = None, seed: int = 0)
         shown = seconds * rate
         offset = round(float(rng.uniform(0, duration - shown - 0.1)), 2)
         frames, _ = read_segment(path, offset, offset + shown + 0.5)
-        frames = _clip(frames, fps, rate, seconds)
-        other = sources[(sources.index(name) + 1 + int(rng.integers(len(sources) - 1))) % len(sources)]
-        other_path, other_duration, _ = library[other]
-        start = float(rng.uniform(0, other_duration - seconds))
-        background, _ = read_segment(other_path, start, start + seconds)
-        ctx = Context(background, fps, rng)
+        frames = clip_at_rate(frames, fps, rate, seconds)
+        ctx = Context(unrelated_footage(frames[0].shape, fps, seconds, i), fps, rng)
         for edit in recipe:
             if edit.frames is not None:
                 frames = edit.frames(frames, ctx)

@@ -252,6 +252,7 @@ def evaluate(engine, queries: list[Path], k: int = 10,
     """Searches every query and scores the ranked ids (and, for excerpts with a truth file, where they
     matched). A query that cannot be decoded is listed as failed."""
     check_k(k)
+    inner = embed is None  # embedded here: the query's inner picture too (engine.embed_inner)
     embed = embed or engine.embed
     truth_by_label = engine.labels()
     if not truth_by_label:
@@ -267,8 +268,10 @@ def evaluate(engine, queries: list[Path], k: int = 10,
             continue
         excerpt = excerpts.get(query.resolve())
         try:  # an excerpt is a copy of its source: its frames are read to flag copies
-            result = engine.search_embedding(embed(query), k, str(query), expand=expand, alpha=alpha,
-                                             frames_of=query if excerpt else None)
+            windows = embed(query)
+            result = engine.search_embedding(windows, k, str(query), expand=expand, alpha=alpha,
+                                             frames_of=query if excerpt else None,
+                                             inner=engine.embed_inner(query, windows) if inner else None)
         except VideoDecodeError as e:
             report.failed.append({"path": str(query), "error": str(e)})
             continue

@@ -137,12 +137,21 @@ def expand_query(collection: Collection, vectors: np.ndarray, n: int, where: Vid
 
 def frames_check(query: str, duration: float, compare: Callable[..., FootageMatch | None]
                  ) -> Callable[[VideoMatch], FootageMatch | None]:
-    """The check `find` takes: a result's best interval against the query's, by `compare(path a, a_start,
-    a_end, path b, b_start, duration a, duration b)` (video/footage.py; `duration`: the query's)."""
+    """The check `find` takes: a result's intervals against the query's, best first, by `compare(path a,
+    a_start, a_end, path b, b_start, duration a, duration b)` (video/footage.py; `duration`: the query's), until
+    one is the same footage (the vectors of a turned or blurred copy may place it better elsewhere); the first
+    interval so confirmed becomes the best. The last comparison that could tell, or None."""
 
     def check(m: VideoMatch) -> FootageMatch | None:
-        best = m.segments[0]
-        return compare(query, best.query_start, best.query_end, m.path, best.start, duration, m.duration)
+        verdict = None
+        for i, interval in enumerate(m.segments):
+            match = compare(query, interval.query_start, interval.query_end, m.path, interval.start, duration,
+                            m.duration)
+            verdict = match or verdict
+            if match is not None and match.same:
+                m.segments.insert(0, m.segments.pop(i))
+                return match
+        return verdict
 
     return check
 
@@ -155,8 +164,8 @@ def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video:
     the videos `where` admits (the filter goes into the store's search, not onto its results); each marked a
     copy when its distance is under `copy_threshold` times the BACKGROUND_RANK-th video's, and only those
     returned with `copies_only`. With `same_footage` (the frames of a result's best interval compared with
-    the query's: a FootageMatch, or None for cannot tell), every result nearer than the background is checked
-    and the frames decide; a copy played at another speed gets its best interval's true length in the video. `expand` > 0: query expansion with that many neighbours, `alpha` their weighting
+    the query's: a FootageMatch, or None for cannot tell), every result nearer than the background (in a library
+    too small to have one: every result shown) is checked and the frames decide; a copy played at another speed gets its best interval's true length in the video. `expand` > 0: query expansion with that many neighbours, `alpha` their weighting
     (`expand_query`)."""
     vectors = collection.project(np.stack([w.embedding.vector for w in query]))
     if expand:
@@ -184,7 +193,7 @@ def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video:
     shown = 0
     for m in matches:
         m.copy = is_copy(m.distance, scale, copy_threshold)
-        if same_footage is not None and shown < k and is_copy(m.distance, scale, CANDIDATE_RATIO):
+        if same_footage is not None and shown < k and (scale is None or is_copy(m.distance, scale, CANDIDATE_RATIO)):
             verdict = same_footage(m)
             m.copy = m.copy if verdict is None else verdict.same
             if verdict is not None and verdict.same and verdict.rate != 1.0:
@@ -192,6 +201,17 @@ def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video:
                 best.start, best.end = verdict.placed(best.query_start, best.query_end, best.start)
         shown += m.copy or not copies_only
     return [m for m in matches if m.copy or not copies_only][:k]
+
+
+def merge_matches(searches: list[list[VideoMatch]], k: int) -> list[VideoMatch]:
+    """The results of several searches for one query (its whole picture, the picture inside it): each video
+    once, as the search that found it a copy, or else nearest, found it; nearest first."""
+    best: dict[int, VideoMatch] = {}
+    for m in (m for found in searches for m in found):
+        kept = best.get(m.id)
+        if kept is None or (m.copy, -m.distance) > (kept.copy, -kept.distance):
+            best[m.id] = m
+    return sorted(best.values(), key=lambda m: (m.distance, m.id))[:k]
 
 
 def _arrays(found: list[tuple[int, SegmentHit]]) -> _Hits:

@@ -17,7 +17,7 @@ import av
 import numpy as np
 
 from .errors import VideoDecodeError, decoder_failure
-from .transform import to_model_frame
+from .transform import Region, to_model_frame
 
 
 MAX_FRAMES = 512  # 32 clips' worth of I3D input: more is a typo, not a setting
@@ -283,8 +283,9 @@ def probe(path: Path, container, stream, options: DecodeOptions) -> Probe:
     return found
 
 
-def clip_from(path: Path, container, stream, found: Probe, options: DecodeOptions) -> Clip:
-    """`decode_clip` on a video already opened and probed (the windows reader has done both)."""
+def clip_from(path: Path, container, stream, found: Probe, options: DecodeOptions, region: Region | None = None) -> Clip:
+    """`decode_clip` on a video already opened and probed (the windows reader has done both); of `region` of
+    the picture only, when given."""
     packets, start, end, declared = found.packets, found.start, found.end, found.declared
     width, height = found.width, found.height
     coverage = found.span / declared if declared > 0 else 1.0
@@ -309,7 +310,7 @@ def clip_from(path: Path, container, stream, found: Probe, options: DecodeOption
     if not frames or any(f is None for f in frames):
         raise VideoDecodeError(path, "no_frames", "no frame could be decoded")
     picked = [_frame_time(f, t) for f, t in zip(frames, targets)]
-    arrays = np.stack([to_model_frame(f, options.short_side, options.size) for f in frames])
+    arrays = np.stack([to_model_frame(f, options.short_side, options.size, region) for f in frames])
     return Clip(
         path=str(path),
         frames=arrays,

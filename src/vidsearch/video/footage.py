@@ -37,6 +37,7 @@ OFFSET_STEPS = 8  # ... this many steps either way (± half a second: a stride, 
 # 1 first, so a tie keeps it.
 RATES = (1.0, 0.5, 2 / 3, 0.75, 0.8, 1.25, 4 / 3, 1.5, 2.0)
 SCALES = ((1.0, 1.0), (0.9, 1.0), (1.0, 0.9), (0.8, 1.0), (1.0, 0.8), (0.7, 1.0), (1.0, 0.7), (0.6, 1.0), (1.0, 0.6))
+EDGE_SLACK = 0.04  # seconds an instant may fall outside b (about a frame) for a speed other than 1 to stand
 MIN_STRETCH = 0.5  # seconds of footage both videos hold, below which nothing can be told
 THUMB = 24  # thumbnail side, pixels
 READ_WIDTH = 160  # frames are read at this width for the changes ...
@@ -108,16 +109,19 @@ def compare(path_a: str, a_start: float, a_end: float, path_b: str, b_start: flo
         registration = _register(reader, path_a, a_start, end, a_duration, path_b, b_middle, b_duration)
         rates = RATES if registration else (1.0,)
         last = b_duration if b_duration else math.inf
-        times_b = [min(max(b_middle + rate * (t - a_middle) + s, 0.0), last) for rate in rates for s in shifts
-                   for t in times_a]
-        later_b = [min(t + rate * delta, last) for i, rate in enumerate(rates) for t in
-                   times_b[i * len(shifts) * SAMPLES : (i + 1) * len(shifts) * SAMPLES]]
+        wanted = [[b_middle + rate * (t - a_middle) + s for t in times_a] for rate in rates for s in shifts]
+        # another speed must find all its instants inside b: clamped to b's ends, the samples of a speed that
+        # runs out would pile onto b's first or last frames (the same shot just before or after looks alike)
+        inside = [rates[h // len(shifts)] == 1.0 or (ts[0] >= -EDGE_SLACK and ts[-1] + rates[h // len(shifts)] * delta
+                                                    <= last + EDGE_SLACK) for h, ts in enumerate(wanted)]
+        times_b = [min(max(t, 0.0), last) for ts in wanted for t in ts]
+        later_b = [min(max(t, 0.0) + rates[h // len(shifts)] * delta, last) for h, ts in enumerate(wanted) for t in ts]
         frames_a = reader.frames(path_a, times_a + [t + delta for t in times_a], a_duration)
         frames_b = reader.frames(path_b, times_b + later_b, b_duration)
     except VideoDecodeError:
         return None
     if registration is not None:
-        return _registered_match(frames_a, frames_b, registration, rates, shifts)
+        return _registered_match(frames_a, frames_b, registration, rates, shifts, np.array(inside))
     return match_frames(frames_a, frames_b, shifts, reader.thumbs)
 
 
@@ -139,9 +143,10 @@ def _register(reader: FootageReader, path_a: str, a_start: float, a_end: float, 
 
 
 def _registered_match(frames_a: list[np.ndarray], frames_b: list[np.ndarray], registration: Registration,
-                      rates: tuple[float, ...], shifts: list[float]) -> FootageMatch:
-    """The best speed and offset for registered pictures: b's frames drawn in a's coordinates, both cut to the
-    region both show and compared as thumbnails (frames as `compare` reads them)."""
+                      rates: tuple[float, ...], shifts: list[float], allowed: np.ndarray) -> FootageMatch:
+    """The best speed and offset for registered pictures, among the `allowed` (rate, shift) hypotheses: b's
+    frames drawn in a's coordinates, both cut to the region both show and compared as thumbnails (frames as
+    `compare` reads them)."""
     n = len(frames_a) // 2
     shape = frames_a[0].shape
     _, covered = warp(frames_b[0], registration, shape)
@@ -158,10 +163,23 @@ def _registered_match(frames_a: list[np.ndarray], frames_b: list[np.ndarray], re
     half = len(frames_b) // 2
     now = thumbs_b[:half].reshape(-1, n, THUMB * THUMB)
     per_sample = _ncc_samples((thumbs_a[n:] - thumbs_a[:n]).reshape(1, n, -1), thumbs_b[half:].reshape(-1, n, THUMB * THUMB) - now)
+    per_sample[~allowed] = -1.0
     j = int(np.argmax(per_sample.mean(1)))
     look = float(_ncc_samples(thumbs_a[:n].reshape(1, n, -1), now[j : j + 1]).mean())
-    return FootageMatch(_held_out(per_sample), look, (1.0, 1.0), registration.mirrored,
+    alike = _alike_elsewhere(thumbs_a[n:] - thumbs_a[:n], thumbs_b[half:].reshape(-1, n, THUMB * THUMB)[j] - now[j])
+    return FootageMatch(_held_out(per_sample) - max(alike, 0.0), look, (1.0, 1.0), registration.mirrored,
                         shifts[j % len(shifts)], rates[j // len(shifts)], True)
+
+
+def _alike_elsewhere(change_a: np.ndarray, change_b: np.ndarray) -> float:
+    """How well a's changes match b's at OTHER samples (two or more apart) under the chosen hypothesis: high
+    where the footage changes the same way all along (a slow zoom, a steady pan, a flicker), so that any
+    speed and offset fits; about 0 for copies of footage whose changes are its own. Subtracted from the score."""
+    n = len(change_a)
+    grid = _ncc_samples(np.repeat(change_a[:, None], n, 1).reshape(n * n, 1, -1),
+                        np.tile(change_b, (n, 1)).reshape(n * n, 1, -1)).reshape(n, n)
+    apart = np.abs(np.subtract.outer(np.arange(n), np.arange(n))) >= 2
+    return float(grid[apart].mean())
 
 
 def _held_out(per_sample: np.ndarray) -> float:

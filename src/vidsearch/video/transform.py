@@ -1,9 +1,30 @@
-"""Turns one decoded frame into the model's input: upright RGB, short side resized, centre-cropped."""
+"""Turns one decoded frame into the model's input: upright RGB, short side resized, centre-cropped (or a
+region of the picture, resized and cropped the same way: a query's inner picture)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import av
 import numpy as np
+
+
+@dataclass(frozen=True)
+class Region:
+    """A rectangle of the stored picture, in fractions of its width and height."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    def pixels(self, width: int, height: int) -> tuple[int, int, int, int]:
+        """(left, top, right, bottom) in pixels of a `width` x `height` picture, at least 2 each way."""
+        left, top = round(self.left * width), round(self.top * height)
+        return left, top, max(left + 2, round(self.right * width)), max(top + 2, round(self.bottom * height))
+
+    def to_json(self) -> dict:
+        return {k: round(v, 4) for k, v in vars(self).items()}
 
 
 def resized_shape(width: int, height: int, short_side: int) -> tuple[int, int]:
@@ -23,8 +44,12 @@ def centre_crop(image: np.ndarray, size: int) -> np.ndarray:
     return image[top : top + size, left : left + size]
 
 
-def to_model_frame(frame: av.VideoFrame, short_side: int = 256, size: int = 224) -> np.ndarray:
-    """size×size×3 uint8 RGB, rotated as the file's display matrix asks (portrait phone videos)."""
+def to_model_frame(frame: av.VideoFrame, short_side: int = 256, size: int = 224,
+                   region: Region | None = None) -> np.ndarray:
+    """size×size×3 uint8 RGB, rotated as the file's display matrix asks (portrait phone videos); of `region`
+    of the stored picture only, when given."""
+    if region is not None:
+        return _region_frame(frame, short_side, size, region)
     quarter_turns = round((frame.rotation or 0) / 90) % 4
     w, h = frame.width, frame.height
     if quarter_turns % 2:  # the upright picture is h wide: size the stored frame so it comes out right
@@ -35,6 +60,23 @@ def to_model_frame(frame: av.VideoFrame, short_side: int = 256, size: int = 224)
     # good when shrinking by less than half (360p -> 256)
     interpolation = "AREA" if new_w * 2 < w else "BILINEAR"
     image = frame.to_ndarray(width=new_w, height=new_h, format="rgb24", interpolation=interpolation)
+    if quarter_turns:
+        image = np.rot90(image, k=quarter_turns)
+    return np.ascontiguousarray(centre_crop(image, size))
+
+
+def _region_frame(frame: av.VideoFrame, short_side: int, size: int, region: Region) -> np.ndarray:
+    """The region, its short side resized to `short_side`, centre-cropped (and turned upright)."""
+    left, top, right, bottom = region.pixels(frame.width, frame.height)
+    scale = short_side / min(right - left, bottom - top)
+    w, h = max(2, round(frame.width * scale)), max(2, round(frame.height * scale))
+    image = frame.to_ndarray(width=w, height=h, format="rgb24", interpolation="AREA" if scale < 0.5 else "BILINEAR")
+    image = image[round(top * scale) : round(bottom * scale), round(left * scale) : round(right * scale)]
+    new_w, new_h = resized_shape(image.shape[1], image.shape[0], short_side)
+    if (new_w, new_h) != (image.shape[1], image.shape[0]):  # rounding: a pixel or two
+        image = np.asarray(av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+                           .to_ndarray(width=new_w, height=new_h, format="rgb24"))
+    quarter_turns = round((frame.rotation or 0) / 90) % 4
     if quarter_turns:
         image = np.rot90(image, k=quarter_turns)
     return np.ascontiguousarray(centre_crop(image, size))

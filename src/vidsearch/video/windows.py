@@ -24,7 +24,7 @@ import numpy as np
 
 from .decode import DecodeOptions, Probe, _frame_time, _open, clip_from, decode_frames, nearest_stamps, probe
 from .errors import VideoDecodeError, decoder_failure
-from .transform import to_model_frame
+from .transform import Region, to_model_frame
 
 SEEK_GAP_SECONDS = 3.0  # a gap shorter than this is cheaper to decode through than to seek over
 MIN_GAP_SECONDS = 2.0  # timestamps further apart than this (and than GAP_FRAME_STEPS frames) leave a gap
@@ -70,8 +70,8 @@ class WindowReader:
 
     Raises VideoDecodeError (when opening, or during the iteration for a file that breaks too early)."""
 
-    def __init__(self, path: str | Path, options: DecodeOptions = DecodeOptions()):
-        self.path, self.options = Path(path), options
+    def __init__(self, path: str | Path, options: DecodeOptions = DecodeOptions(), region: Region | None = None):
+        self.path, self.options, self.region = Path(path), options, region
         self.info: VideoInfo | None = None
 
     def __iter__(self) -> Iterator[Window]:
@@ -82,7 +82,7 @@ class WindowReader:
             self.info = VideoInfo(found.span, found.fps, found.width, found.height)
             starts = self._window_starts(found) if options.segmented and found.span >= options.window_seconds else []
             if not starts:
-                clip = clip_from(self.path, container, stream, found, options)  # opened and probed once
+                clip = clip_from(self.path, container, stream, found, options, self.region)  # opened and probed once
                 self.info.truncated, self.info.windows = clip.truncated, 1
                 yield Window(0.0, max(clip.duration + found.frame_step, found.frame_step), clip.frames)
                 return
@@ -114,7 +114,7 @@ class WindowReader:
         def take(frame: av.VideoFrame) -> Window | None:
             """The frame for the next needed instant; the window it completes, if any."""
             nonlocal cursor, window
-            buffer.append((needed[cursor], to_model_frame(frame, options.short_side, options.size)))
+            buffer.append((needed[cursor], to_model_frame(frame, options.short_side, options.size, self.region)))
             cursor += 1
             first = buffer[0][0]
             if len(buffer) < w or first not in first_of or buffer[-1][0] != first + w - 1:
@@ -168,8 +168,10 @@ class WindowReader:
         return True
 
 
-def read_windows(path: str | Path, options: DecodeOptions = DecodeOptions()) -> tuple[list[Window], VideoInfo]:
-    """Every window of a (short) video at once: queries and tests. Ingest streams with WindowReader."""
-    reader = WindowReader(path, options)
+def read_windows(path: str | Path, options: DecodeOptions = DecodeOptions(),
+                 region: Region | None = None) -> tuple[list[Window], VideoInfo]:
+    """Every window of a (short) video at once (of `region` of its picture only, when given): queries and tests.
+    Ingest streams with WindowReader."""
+    reader = WindowReader(path, options, region)
     windows = list(reader)
     return windows, reader.info
