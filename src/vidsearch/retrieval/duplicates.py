@@ -154,13 +154,13 @@ def find_duplicates(store: VectorStore, stride: float, threshold: float = COPY_T
 def _kept(span: MatchedSpan, under: bool, same_footage: SameFootage | None, path_a: str, path_b: str,
           duration_a: float, duration_b: float) -> bool:
     """An interval stays when its frames show the same footage, or, where they cannot tell, when one of its
-    matches is under COPY_THRESHOLD (`under`); footage played at another speed gets b's true interval."""
+    matches is under COPY_THRESHOLD (`under`); b's interval is then where the frames place it."""
     if same_footage is None:
         return under
     verdict = same_footage(path_a, span.a_start, span.a_end, path_b, span.b_start, duration_a or None, duration_b or None)
     if verdict is None:
         return under
-    if verdict.same and verdict.rate != 1.0:
+    if verdict.same:  # where the frames place it (to within a frame, at its speed)
         span.b_start, span.b_end = verdict.placed(span.a_start, span.a_end, span.b_start)
     return verdict.same
 

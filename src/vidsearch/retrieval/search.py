@@ -165,7 +165,9 @@ def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video:
     copy when its distance is under `copy_threshold` times the BACKGROUND_RANK-th video's, and only those
     returned with `copies_only`. With `same_footage` (the frames of a result's best interval compared with
     the query's: a FootageMatch, or None for cannot tell), every result nearer than the background (in a library
-    too small to have one: every result shown) is checked and the frames decide; a copy played at another speed gets its best interval's true length in the video. `expand` > 0: query expansion with that many neighbours, `alpha` their weighting
+    too small to have one: every result shown) is checked and the frames decide; a confirmed copy's best
+    interval is where the frames place it (to within a frame; a copy played at another speed gets its true
+    length in the video). `expand` > 0: query expansion with that many neighbours, `alpha` their weighting
     (`expand_query`)."""
     vectors = collection.project(np.stack([w.embedding.vector for w in query]))
     if expand:
@@ -196,7 +198,7 @@ def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video:
         if same_footage is not None and shown < k and (scale is None or is_copy(m.distance, scale, CANDIDATE_RATIO)):
             verdict = same_footage(m)
             m.copy = m.copy if verdict is None else verdict.same
-            if verdict is not None and verdict.same and verdict.rate != 1.0:
+            if verdict is not None and verdict.same:  # the frames place it to a frame, and at its speed
                 best = m.segments[0]
                 best.start, best.end = verdict.placed(best.query_start, best.query_end, best.start)
         shown += m.copy or not copies_only

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image
@@ -37,6 +37,7 @@ OFFSET_STEPS = 8  # ... this many steps either way (± half a second: a stride, 
 # 1 first, so a tie keeps it.
 RATES = (1.0, 0.5, 2 / 3, 0.75, 0.8, 1.25, 4 / 3, 1.5, 2.0)
 SCALES = ((1.0, 1.0), (0.9, 1.0), (1.0, 0.9), (0.8, 1.0), (1.0, 0.8), (0.7, 1.0), (1.0, 0.7), (0.6, 1.0), (1.0, 0.6))
+REALIGN = 3  # other places in b tried for registered pictures that disagree where the vectors placed them
 EDGE_SLACK = 0.04  # seconds an instant may fall outside b (about a frame) for a speed other than 1 to stand
 MIN_STRETCH = 0.5  # seconds of footage both videos hold, below which nothing can be told
 THUMB = 24  # thumbnail side, pixels
@@ -96,7 +97,32 @@ def compare(path_a: str, a_start: float, a_end: float, path_b: str, b_start: flo
     speed in RATES and offset refinement. Pictures that cannot be registered (too little texture) are
     compared whole, at crop SCALES, mirrored or not, at the same speed. None when nothing can be told: either
     file cannot give the frames (gone, unreadable), or the stretch both videos hold is shorter than
-    MIN_STRETCH. `reader`: one shared by many comparisons (None: the frames are read for this one only)."""
+    MIN_STRETCH. `reader`: one shared by many comparisons (None: the frames are read for this one only).
+
+    Registered pictures that do not agree where the vectors placed them (a turned or heavily edited copy's
+    vectors may place it wrongly) are compared again where a's middle frame looks most like b's (REALIGN
+    places, for a b read whole)."""
+    reader = reader or FootageReader(0)
+    found = _compare_at(path_a, a_start, a_end, path_b, b_start, a_duration, b_duration, reader)
+    if found is None or found[0].same or found[1] is None:
+        return None if found is None else found[0]
+    match, registration, a_middle, b_middle = found
+    try:
+        anchors = _look_alike_places(reader, path_a, a_middle, a_duration, path_b, b_duration, registration, b_middle)
+    except VideoDecodeError:
+        return match
+    for anchor in anchors:
+        again = _compare_at(path_a, a_start, a_end, path_b, b_start + anchor - b_middle, a_duration, b_duration, reader)
+        if again is not None and again[0].score > match.score:
+            match = replace(again[0], shift=again[0].shift + anchor - b_middle)
+    return match
+
+
+def _compare_at(path_a: str, a_start: float, a_end: float, path_b: str, b_start: float, a_duration: float | None,
+                b_duration: float | None, reader: FootageReader
+                ) -> tuple[FootageMatch, Registration | None, float, float] | None:
+    """`compare` where the vectors placed the stretch: the match, the registration (None: none found) and
+    the middles of a's stretch and of b's."""
     end = min(a_end, a_duration or math.inf, a_start + (b_duration - b_start if b_duration else math.inf))
     if end - a_start < MIN_STRETCH:
         return None
@@ -104,7 +130,6 @@ def compare(path_a: str, a_start: float, a_end: float, path_b: str, b_start: flo
     times_a, _ = sample_times(a_start, end - a_start - delta, b_start)
     a_middle, b_middle = (a_start + end) / 2, b_start + (end - a_start) / 2
     shifts = [OFFSET_STEP * s for s in range(-OFFSET_STEPS, OFFSET_STEPS + 1)]
-    reader = reader or FootageReader(0)
     try:
         registration = _register(reader, path_a, a_start, end, a_duration, path_b, b_middle, b_duration)
         rates = RATES if registration else (1.0,)
@@ -121,8 +146,36 @@ def compare(path_a: str, a_start: float, a_end: float, path_b: str, b_start: flo
     except VideoDecodeError:
         return None
     if registration is not None:
-        return _registered_match(frames_a, frames_b, registration, rates, shifts, np.array(inside))
-    return match_frames(frames_a, frames_b, shifts, reader.thumbs)
+        match = _registered_match(frames_a, frames_b, registration, rates, shifts, np.array(inside))
+    else:
+        match = match_frames(frames_a, frames_b, shifts, reader.thumbs)
+    return match, registration, a_middle, b_middle
+
+
+def _look_alike_places(reader: FootageReader, path_a: str, a_middle: float, a_duration: float | None, path_b: str,
+                       b_duration: float | None, registration: Registration, b_middle: float) -> list[float]:
+    """Up to REALIGN instants of b (a second apart, and from `b_middle`) whose frames look most like a's at
+    `a_middle`, b's drawn in a's coordinates; none unless the reader holds b whole (a file it decodes whole)."""
+    whole = reader.whole(path_b, b_duration)
+    if whole is None:
+        return []
+    stamps, images = whole
+    middle = reader.frames(path_a, [a_middle], a_duration)[0]
+    _, covered = warp(images[0], registration, middle.shape)
+    rows, cols = np.flatnonzero(covered.any(1)), np.flatnonzero(covered.any(0))
+    if len(rows) < MIN_COVER or len(cols) < MIN_COVER:
+        return []
+    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    drawn = np.stack([_thumb(np.ascontiguousarray(warp(f, registration, middle.shape)[0][box]), 1.0) for f in images])
+    looks = _ncc_samples(_thumb(middle[box], 1.0).reshape(1, 1, -1), drawn.reshape(-1, 1, THUMB * THUMB)).ravel()
+    places: list[float] = []
+    for i in np.argsort(-looks):
+        t = float(stamps[i])
+        if abs(t - b_middle) >= 1.0 and all(abs(t - p) >= 1.0 for p in places):
+            places.append(t)
+            if len(places) == REALIGN:
+                break
+    return places
 
 
 def _register(reader: FootageReader, path_a: str, a_start: float, a_end: float, a_duration: float | None,
@@ -248,6 +301,16 @@ class FootageReader:
                                        or (duration > SHORT_FILE_SECONDS and path not in self.asked)):
             self.asked.add(path)
             return frames_at(path, times, READ_WIDTH, grey=True)
+        stamps, images = self._whole(path)
+        return [images[i] for i in nearest_frames(stamps, times)]
+
+    def whole(self, path: str, duration: float | None) -> tuple[np.ndarray, list[np.ndarray]] | None:
+        """Every frame of a file this reader decodes whole (see the class) with its time; None for others."""
+        if path not in self.files and (not self.budget or duration is None or duration > WHOLE_FILE_SECONDS):
+            return None
+        return self._whole(path)
+
+    def _whole(self, path: str) -> tuple[np.ndarray, list[np.ndarray]]:
         if path not in self.files:
             stamps, images = all_frames(path, READ_WIDTH, grey=True)
             size = sum(i.nbytes for i in images)
@@ -257,7 +320,7 @@ class FootageReader:
                 self.held -= self.files.popitem(last=False)[1][2]
         self.files.move_to_end(path)
         stamps, images, _ = self.files[path]
-        return [images[i] for i in nearest_frames(stamps, times)]
+        return stamps, images
 
 
 class _Thumbnails:
