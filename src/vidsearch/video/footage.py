@@ -103,7 +103,10 @@ def compare(path_a: str, a_start: float, a_end: float, path_b: str, b_start: flo
     vectors may place it wrongly) are compared again where a's middle frame looks most like b's (REALIGN
     places, for a b read whole)."""
     reader = reader or FootageReader(0)
-    found = _compare_at(path_a, a_start, a_end, path_b, b_start, a_duration, b_duration, reader)
+    try:
+        found = _compare_at(path_a, a_start, a_end, path_b, b_start, a_duration, b_duration, reader)
+    finally:
+        reader.asked.update((path_a, path_b))  # a file asked for again is decoded whole (FootageReader)
     if found is None or found[0].same or found[1] is None:
         return None if found is None else found[0]
     match, registration, a_middle, b_middle = found
@@ -297,18 +300,18 @@ class FootageReader:
         VideoDecodeError."""
         if width != READ_WIDTH:
             return frames_at(path, times, width, grey=True)
-        if path not in self.files and (not self.budget or duration is None or duration > WHOLE_FILE_SECONDS
-                                       or (duration > SHORT_FILE_SECONDS and path not in self.asked)):
-            self.asked.add(path)
+        if not self._decodes_whole(path, duration):
             return frames_at(path, times, READ_WIDTH, grey=True)
         stamps, images = self._whole(path)
         return [images[i] for i in nearest_frames(stamps, times)]
 
     def whole(self, path: str, duration: float | None) -> tuple[np.ndarray, list[np.ndarray]] | None:
         """Every frame of a file this reader decodes whole (see the class) with its time; None for others."""
-        if path not in self.files and (not self.budget or duration is None or duration > WHOLE_FILE_SECONDS):
-            return None
-        return self._whole(path)
+        return self._whole(path) if self._decodes_whole(path, duration) else None
+
+    def _decodes_whole(self, path: str, duration: float | None) -> bool:
+        return path in self.files or bool(self.budget and duration is not None and (
+            duration <= SHORT_FILE_SECONDS or (duration <= WHOLE_FILE_SECONDS and path in self.asked)))
 
     def _whole(self, path: str) -> tuple[np.ndarray, list[np.ndarray]]:
         if path not in self.files:
