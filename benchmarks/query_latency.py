@@ -1,7 +1,9 @@
 """End-to-end latency of one search of a 5-s 640x360 excerpt (its windows decoded, embedded and searched): warm
 (the model loaded, as in the web server) and cold (a new `vidsearch search` process), for windows embedded
 each alone and from one pass over the excerpt, at the precision `auto` picks here and at fp32 (what a CPU
-without VNNI or bf16 runs). Prints figures; asserts nothing.
+without VNNI or bf16 runs). What the inner picture adds (video/inner_picture.py): looking for one (every
+search pays it) and, for a picture-in-picture copy of the excerpt, the search end to end (its inner picture
+embedded and searched too). Prints figures; asserts nothing.
 
     .venv/bin/python benchmarks/query_latency.py [--repeat 7] [--json]
 """
@@ -15,12 +17,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from vidsearch import Settings, VideoSearch
+from vidsearch.datasets.edits import EDITS, Context
 from vidsearch.datasets.synthetic import MOTIONS, ClipSpec, render
 from vidsearch.model.precision import cpu_summary, resolve_precision
 from vidsearch.video.encode import write_video
+from vidsearch.video.inner_picture import inner_picture
 
 CONTEXTS = ("window", "stream")
 
@@ -53,9 +60,13 @@ def measure(folder: Path, context: str, precision: str, repeat: int) -> dict:
     engine.index(folder / "library")
     query = folder / "query.mp4"
     windows = engine.embed(query)
+    pip = folder / "pip.mp4"
     figures = {
         "windows": len(windows),
         "warm_end_to_end_ms": median_ms(lambda: engine.search(query, k=10), repeat),
+        "warm_inner_picture_lookup_ms": median_ms(lambda: inner_picture(str(query), 5.0), repeat),
+        "inner_picture_found_in_pip": inner_picture(str(pip), 5.0) is not None,
+        "warm_end_to_end_pip_ms": median_ms(lambda: engine.search(pip, k=10), repeat),
         "warm_decode_and_embed_ms": median_ms(lambda: engine.embed(query), repeat),
         "warm_search_ms": median_ms(lambda: engine.search_embedding(windows, k=10), repeat),
     }
@@ -74,6 +85,10 @@ def main() -> None:
         folder = Path(tmp)
         spec = ClipSpec("orbit_cw", seed=3, width=640, height=360, fps=25, seconds=5.0, noise=2)
         write_video(folder / "query.mp4", render(spec), 25)
+        frames = list(render(spec))
+        inset = EDITS["pip_half"].frames(frames, Context(list(render(replace(spec, motion="zigzag", seed=9))), 25,
+                                                         np.random.default_rng(0)))
+        write_video(folder / "pip.mp4", inset, 25)
         for i, motion in enumerate(MOTIONS):
             clip = ClipSpec(motion, seed=i, width=320, height=240, fps=25, seconds=4.0, noise=2)
             write_video(folder / "library" / motion / f"{i}.mp4", render(clip), 25)
@@ -83,11 +98,12 @@ def main() -> None:
         print(json.dumps({"query": "5 s 640x360 H.264", "library": len(MOTIONS), "cpu": cpu_summary(),
                           "results": results}, indent=2))
         return
-    print("| context, precision | windows | warm end to end ms | decode + embed ms | search ms | cold process s |\n"
-          "|---|---|---|---|---|---|")
+    print("| context, precision | windows | warm end to end ms | decode + embed ms | search ms | cold process s | "
+          "inner picture lookup ms | picture-in-picture end to end ms |\n|---|---|---|---|---|---|---|---|")
     for name, r in results.items():
         print(f"| {name} | {r['windows']} | {r['warm_end_to_end_ms']:.0f} | {r['warm_decode_and_embed_ms']:.0f} "
-              f"| {r['warm_search_ms']:.1f} | {r['cold_process_s']:.2f} |")
+              f"| {r['warm_search_ms']:.1f} | {r['cold_process_s']:.2f} | {r['warm_inner_picture_lookup_ms']:.0f} | "
+              f"{r['warm_end_to_end_pip_ms']:.0f}{'' if r['inner_picture_found_in_pip'] else ' (not found)'} |")
 
 
 if __name__ == "__main__":

@@ -67,6 +67,7 @@ class FootageMatch:
     rate: float = 1.0
     registered: bool = False
     threshold: float = 0.0  # the score from which the stretches are the same footage (SAME_FOOTAGE unless set)
+    alike: float = 0.0  # how well a's changes fit b's at other instants (`_alike_elsewhere`; registered only)
 
     @property
     def same(self) -> bool:
@@ -220,17 +221,30 @@ def _registered_match(frames_a: list[np.ndarray], frames_b: list[np.ndarray], re
     now = thumbs_b[:half].reshape(-1, n, THUMB * THUMB)
     per_sample = _ncc_samples((thumbs_a[n:] - thumbs_a[:n]).reshape(1, n, -1), thumbs_b[half:].reshape(-1, n, THUMB * THUMB) - now)
     per_sample[~allowed] = -1.0
-    j = int(np.argmax(per_sample.mean(1)))
+    same_speed = np.repeat(np.asarray(rates) == 1.0, len(shifts))
+    changes_b = thumbs_b[half:].reshape(-1, n, THUMB * THUMB) - now
+    score, j = _held_out(per_sample[same_speed]), int(np.argmax(np.where(same_speed, per_sample.mean(1), -np.inf)))
+    alike = _alike_elsewhere(thumbs_a[n:] - thumbs_a[:n], changes_b[j])
+    if registration.like_a_pan(shape[1]):  # another moment of a pan registers as a shift: its own changes or none
+        score -= max(alike, 0.0)
+    if not same_speed.all():  # a speed change must also show changes of its own (`_alike_elsewhere`)
+        k = int(np.argmax(np.where(same_speed, -np.inf, per_sample.mean(1))))
+        alike_k = _alike_elsewhere(thumbs_a[n:] - thumbs_a[:n], changes_b[k])
+        other = _held_out(per_sample[~same_speed]) - max(alike_k, 0.0)
+        if other > score:
+            score, j, alike = other, k, alike_k
     look = float(_ncc_samples(thumbs_a[:n].reshape(1, n, -1), now[j : j + 1]).mean())
-    alike = _alike_elsewhere(thumbs_a[n:] - thumbs_a[:n], thumbs_b[half:].reshape(-1, n, THUMB * THUMB)[j] - now[j])
-    return FootageMatch(_held_out(per_sample) - max(alike, 0.0), look, (1.0, 1.0), registration.mirrored,
-                        shifts[j % len(shifts)], rates[j // len(shifts)], True)
+    return FootageMatch(score, look, (1.0, 1.0), registration.mirrored, shifts[j % len(shifts)],
+                        rates[j // len(shifts)], True, alike=alike)
 
 
 def _alike_elsewhere(change_a: np.ndarray, change_b: np.ndarray) -> float:
     """How well a's changes match b's at OTHER samples (two or more apart) under the chosen hypothesis: high
-    where the footage changes the same way all along (a slow zoom, a steady pan, a flicker), so that any
-    speed and offset fits; about 0 for copies of footage whose changes are its own. Subtracted from the score."""
+    where the footage changes the same way all along (a slow zoom, a steady pan, a face barely moving), so that
+    some speed and offset fits another moment of the same shot; about 0 for copies of footage whose changes
+    are its own. Subtracted from the score of a speed change, and from that of pictures registered by a shift
+    alone (two moments of a camera pan are); kept otherwise, where the copies of footage changing alike all
+    along would lose more than look-alikes (benchmarks/copy_calibration.py)."""
     n = len(change_a)
     grid = _ncc_samples(np.repeat(change_a[:, None], n, 1).reshape(n * n, 1, -1),
                         np.tile(change_b, (n, 1)).reshape(n * n, 1, -1)).reshape(n, n)
