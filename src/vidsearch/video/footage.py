@@ -21,12 +21,12 @@ import math
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 
+import cv2
 import numpy as np
-from PIL import Image
 
 from .errors import VideoDecodeError
 from .frames import all_frames, frames_at, nearest_frames
-from .registration import Registration, register, warp
+from .registration import Registration, covered_box, describe, drawn_over, register
 
 SAME_FOOTAGE = 0.5  # the score from which two stretches are the same footage (benchmarks/copy_calibration.py)
 SAMPLES = 8  # aligned instants per stretch
@@ -41,15 +41,15 @@ REALIGN = 3  # other places in b tried for registered pictures that disagree whe
 EDGE_SLACK = 0.04  # seconds an instant may fall outside b (about a frame) for a speed other than 1 to stand
 MIN_STRETCH = 0.5  # seconds of footage both videos hold, below which nothing can be told
 THUMB = 24  # thumbnail side, pixels
-READ_WIDTH = 160  # frames are read at this width for the changes ...
-REGISTER_WIDTH = 320  # ... and at this one for keypoints, where those frames are too small to register them
+REGISTER_WIDTH = 320  # frames are read at this width, for the keypoints that register two pictures ...
+READ_WIDTH = 160  # ... and halved for the changes
+KEPT_KEYPOINTS = 4096  # frames whose keypoints a reader keeps
 REGISTER_SPREAD = 1.0  # seconds either side of the stretch's middle where the frames registered are read
-MIN_COVER = 12  # pixels (at READ_WIDTH) each side of the region both pictures show, below which it is no picture
 BAR_LEVEL, BAR_SPREAD = 16.0, 6.0  # a border row or column this dark and this even is a letterbox bar
 # A reader decodes a file once, whole, when it is this short, or this short and asked for again (decoding a
 # file whole costs about what reading it at the instants of one comparison costs when it is under half a minute).
 SHORT_FILE_SECONDS, WHOLE_FILE_SECONDS = 30.0, 120.0
-READER_BYTES = 512 * 2**20  # frames a reader keeps (least recently read files dropped), and thumbnails as much
+READER_BYTES = 1024 * 2**20  # frames a reader keeps (least recently read files dropped), and thumbnails as much
 
 
 @dataclass(frozen=True)
@@ -93,10 +93,10 @@ def compare(path_a: str, a_start: float, a_end: float, path_b: str, b_start: flo
             a_duration: float | None = None, b_duration: float | None = None,
             reader: FootageReader | None = None) -> FootageMatch | None:
     """The footage of `path_a` over [a_start, a_end] against `path_b` from `b_start` on, within the videos'
-    durations when known. First the pictures are registered (registration.py: where a's picture lies in b's,
-    scaled, turned, mirrored); then a's changes are compared with b's over the region both show, at every
-    speed in RATES and offset refinement. Pictures that cannot be registered (too little texture) are
-    compared whole, at crop SCALES, mirrored or not, at the same speed. None when nothing can be told: either
+    durations when known. The whole pictures are compared first (`match_frames`: crop SCALES, mirrored or not,
+    at the same speed); where they do not agree, the pictures are registered (registration.py: where a's
+    picture lies in b's, scaled, turned, mirrored) and a's changes compared with b's over the region both
+    show, at every speed in RATES and offset refinement; the better of the two scores. None when nothing can be told: either
     file cannot give the frames (gone, unreadable), or the stretch both videos hold is shorter than
     MIN_STRETCH. `reader`: one shared by many comparisons (None: the frames are read for this one only).
 
@@ -134,26 +134,37 @@ def _compare_at(path_a: str, a_start: float, a_end: float, path_b: str, b_start:
     times_a, _ = sample_times(a_start, end - a_start - delta, b_start)
     a_middle, b_middle = (a_start + end) / 2, b_start + (end - a_start) / 2
     shifts = [OFFSET_STEP * s for s in range(-OFFSET_STEPS, OFFSET_STEPS + 1)]
+    last = b_duration if b_duration else math.inf
     try:
-        registration = _register(reader, path_a, a_start, end, a_duration, path_b, b_middle, b_duration)
-        rates = RATES if registration else (1.0,)
-        last = b_duration if b_duration else math.inf
-        wanted = [[b_middle + rate * (t - a_middle) + s for t in times_a] for rate in rates for s in shifts]
-        # another speed must find all its instants inside b: clamped to b's ends, the samples of a speed that
-        # runs out would pile onto b's first or last frames (the same shot just before or after looks alike)
-        inside = [rates[h // len(shifts)] == 1.0 or (ts[0] >= -EDGE_SLACK and ts[-1] + rates[h // len(shifts)] * delta
-                                                    <= last + EDGE_SLACK) for h, ts in enumerate(wanted)]
-        times_b = [min(max(t, 0.0), last) for ts in wanted for t in ts]
-        later_b = [min(max(t, 0.0) + rates[h // len(shifts)] * delta, last) for h, ts in enumerate(wanted) for t in ts]
         frames_a = reader.frames(path_a, times_a + [t + delta for t in times_a], a_duration)
-        frames_b = reader.frames(path_b, times_b + later_b, b_duration)
+        times_b, _ = _instants_b(b_middle, a_middle, times_a, (1.0,), shifts, delta, last)
+        match = match_frames(frames_a, reader.frames(path_b, times_b, b_duration), shifts, reader.thumbs)
+        if match.same:  # whole pictures at the same speed agree: nothing to register
+            return match, None, a_middle, b_middle
+        registration = _register(reader, path_a, a_start, end, a_duration, path_b, b_middle, b_duration)
+        if registration is None:
+            return match, None, a_middle, b_middle
+        times_b, inside = _instants_b(b_middle, a_middle, times_a, RATES, shifts, delta, last)
+        frames_b = reader.frames(path_b, times_b, b_duration)
     except VideoDecodeError:
         return None
-    if registration is not None:
-        match = _registered_match(frames_a, frames_b, registration, rates, shifts, np.array(inside))
-    else:
-        match = match_frames(frames_a, frames_b, shifts, reader.thumbs)
-    return match, registration, a_middle, b_middle
+    registered = _registered_match(frames_a, frames_b, registration, RATES, shifts, inside)
+    return (registered if registered.score > match.score else match), registration, a_middle, b_middle
+
+
+def _instants_b(b_middle: float, a_middle: float, times_a: list[float], rates: tuple[float, ...], shifts: list[float],
+                delta: float, last: float) -> tuple[list[float], np.ndarray]:
+    """b's instants for every (rate, shift) hypothesis in turn, a's samples aligned at the middles, then their
+    later frames in the same order; and whether each hypothesis lies inside b. Another speed must find all
+    its instants inside b: clamped to b's ends, the samples of a speed that runs out would pile onto b's
+    first or last frames (the same shot just before or after looks alike)."""
+    wanted = [[b_middle + rate * (t - a_middle) + s for t in times_a] for rate in rates for s in shifts]
+    speed = [rates[h // len(shifts)] for h in range(len(wanted))]
+    inside = np.array([rate == 1.0 or (ts[0] >= -EDGE_SLACK and ts[-1] + rate * delta <= last + EDGE_SLACK)
+                       for rate, ts in zip(speed, wanted)])
+    now = [min(max(t, 0.0), last) for ts in wanted for t in ts]
+    later = [min(max(t, 0.0) + rate * delta, last) for rate, ts in zip(speed, wanted) for t in ts]
+    return now + later, inside
 
 
 def _look_alike_places(reader: FootageReader, path_a: str, a_middle: float, a_duration: float | None, path_b: str,
@@ -165,12 +176,10 @@ def _look_alike_places(reader: FootageReader, path_a: str, a_middle: float, a_du
         return []
     stamps, images = whole
     middle = reader.frames(path_a, [a_middle], a_duration)[0]
-    _, covered = warp(images[0], registration, middle.shape)
-    rows, cols = np.flatnonzero(covered.any(1)), np.flatnonzero(covered.any(0))
-    if len(rows) < MIN_COVER or len(cols) < MIN_COVER:
+    box = covered_box(registration, middle.shape, images[0].shape)
+    if box is None:
         return []
-    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
-    drawn = np.stack([_thumb(np.ascontiguousarray(warp(f, registration, middle.shape)[0][box]), 1.0) for f in images])
+    drawn = np.stack([drawn_over(f, registration, middle.shape[1], box, THUMB) for f in images])
     looks = _ncc_samples(_thumb(middle[box], 1.0).reshape(1, 1, -1), drawn.reshape(-1, 1, THUMB * THUMB)).ravel()
     places: list[float] = []
     for i in np.argsort(-looks):
@@ -184,19 +193,16 @@ def _look_alike_places(reader: FootageReader, path_a: str, a_middle: float, a_du
 
 def _register(reader: FootageReader, path_a: str, a_start: float, a_end: float, a_duration: float | None,
               path_b: str, b_middle: float, b_duration: float | None) -> Registration | None:
-    """Where a's picture lies in b's (matrix for READ_WIDTH frames), from frames around the stretches' middles
-    (a copy's geometry holds along it; near the middle, a speed change has moved the footage least): first on
-    the frames the changes are read from, then, where those are too small to show it (a third of the frame),
-    at REGISTER_WIDTH."""
+    """Where a's picture lies in b's (matrix for READ_WIDTH frames), from REGISTER_WIDTH frames around the
+    stretches' middles (a copy's geometry holds along it; near the middle, a speed change has moved the
+    footage least)."""
     spread = min(REGISTER_SPREAD, (a_end - a_start) / 2)
     offsets = (-spread, 0.0, spread)
     times_a = [(a_start + a_end) / 2 + o for o in offsets]
     times_b = [min(max(b_middle + o, 0.0), b_duration or math.inf) for o in offsets]
-    for width in (READ_WIDTH, REGISTER_WIDTH):
-        found = register(reader.frames(path_a, times_a, a_duration, width), reader.frames(path_b, times_b, b_duration, width))
-        if found is not None:
-            return found.at_width(READ_WIDTH / width)
-    return None
+    found = register(reader.frames(path_a, times_a, a_duration, REGISTER_WIDTH),
+                     reader.frames(path_b, times_b, b_duration, REGISTER_WIDTH), reader.described)
+    return None if found is None else found.at_width(READ_WIDTH / REGISTER_WIDTH)
 
 
 def _registered_match(frames_a: list[np.ndarray], frames_b: list[np.ndarray], registration: Registration,
@@ -206,16 +212,14 @@ def _registered_match(frames_a: list[np.ndarray], frames_b: list[np.ndarray], re
     `compare` reads them)."""
     n = len(frames_a) // 2
     shape = frames_a[0].shape
-    _, covered = warp(frames_b[0], registration, shape)
-    rows, cols = np.flatnonzero(covered.any(1)), np.flatnonzero(covered.any(0))
-    if len(rows) < MIN_COVER or len(cols) < MIN_COVER:
+    box = covered_box(registration, shape, frames_b[0].shape)
+    if box is None:
         return FootageMatch(0.0, 0.0, (1.0, 1.0), registration.mirrored, 0.0, 1.0, True)
-    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
     thumbs_a = np.stack([_thumb(f[box], 1.0) for f in frames_a])
     drawn: dict[int, np.ndarray] = {}
     for f in frames_b:
         if id(f) not in drawn:
-            drawn[id(f)] = _thumb(np.ascontiguousarray(warp(f, registration, shape)[0][box]), 1.0)
+            drawn[id(f)] = drawn_over(f, registration, shape[1], box, THUMB)
     thumbs_b = np.stack([drawn[id(f)] for f in frames_b])
     half = len(frames_b) // 2
     now = thumbs_b[:half].reshape(-1, n, THUMB * THUMB)
@@ -297,10 +301,12 @@ def _ncc_samples(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 class FootageReader:
-    """Frames and thumbnails for many comparisons (`duplicates` checks each file against many others): a file
-    of up to SHORT_FILE_SECONDS, or up to WHOLE_FILE_SECONDS asked for a second time (durations known), is
-    decoded once, whole, and its frames kept within `budget` bytes (the least recently read dropped first);
-    otherwise a file is read at the instants asked. A budget of 0 keeps nothing (one comparison)."""
+    """Frames, keypoints and thumbnails for many comparisons (`duplicates` checks each file against many
+    others): a file of up to SHORT_FILE_SECONDS, or up to WHOLE_FILE_SECONDS asked for a second time (durations
+    known), is decoded once, whole, and its frames kept within `budget` bytes (the least recently read dropped
+    first); otherwise a file is read at the instants asked. Frames are read REGISTER_WIDTH wide, those for the
+    changes halved from them (the same pixels however a frame was read). A budget of 0 keeps nothing (one
+    comparison)."""
 
     def __init__(self, budget: int = READER_BYTES) -> None:
         self.budget = budget
@@ -308,20 +314,42 @@ class FootageReader:
         self.asked: set[str] = set()
         self.held = 0
         self.thumbs = _Thumbnails(budget)
+        self.halves: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id(large) -> (large, READ_WIDTH frame)
+        self.keypoints: dict[tuple[int, bool], tuple[np.ndarray, tuple]] = {}  # (id(frame), mirrored) -> ...
 
     def frames(self, path: str, times: list[float], duration: float | None, width: int = READ_WIDTH) -> list[np.ndarray]:
-        """The frames nearest to `times`, grey, `width` wide (only READ_WIDTH frames are kept); raises
-        VideoDecodeError."""
-        if width != READ_WIDTH:
-            return frames_at(path, times, width, grey=True)
-        if not self._decodes_whole(path, duration):
-            return frames_at(path, times, READ_WIDTH, grey=True)
-        stamps, images = self._whole(path)
-        return [images[i] for i in nearest_frames(stamps, times)]
+        """The frames nearest to `times`, grey, READ_WIDTH or REGISTER_WIDTH wide; raises VideoDecodeError."""
+        if self._decodes_whole(path, duration):
+            stamps, large = self._whole(path)
+            large = [large[i] for i in nearest_frames(stamps, times)]
+        else:
+            large = frames_at(path, times, REGISTER_WIDTH, grey=True)
+        return large if width == REGISTER_WIDTH else [self._half(f) for f in large]
 
     def whole(self, path: str, duration: float | None) -> tuple[np.ndarray, list[np.ndarray]] | None:
-        """Every frame of a file this reader decodes whole (see the class) with its time; None for others."""
-        return self._whole(path) if self._decodes_whole(path, duration) else None
+        """Every frame of a file this reader decodes whole (see the class), READ_WIDTH wide, with its time;
+        None for others."""
+        if not self._decodes_whole(path, duration):
+            return None
+        stamps, large = self._whole(path)
+        return stamps, [self._half(f) for f in large]
+
+    def described(self, frame: np.ndarray, mirrored: bool) -> tuple:
+        """`registration.describe`, once per frame kept (a kept file's frames come back as the same arrays)."""
+        key = (id(frame), mirrored)
+        if key not in self.keypoints:
+            if len(self.keypoints) >= KEPT_KEYPOINTS:
+                self.keypoints.clear()
+            self.keypoints[key] = (frame, describe(frame, mirrored))  # the frame held: its id stays its own
+        return self.keypoints[key][1]
+
+    def _half(self, frame: np.ndarray) -> np.ndarray:
+        if id(frame) not in self.halves:
+            if self.budget and len(self.halves) * frame.nbytes // 4 > self.budget:
+                self.halves.clear()
+            h, w = frame.shape
+            self.halves[id(frame)] = (frame, cv2.resize(frame, (w // 2, max(2, h // 2)), interpolation=cv2.INTER_AREA))
+        return self.halves[id(frame)][1]
 
     def _decodes_whole(self, path: str, duration: float | None) -> bool:
         return path in self.files or bool(self.budget and duration is not None and (
@@ -329,8 +357,8 @@ class FootageReader:
 
     def _whole(self, path: str) -> tuple[np.ndarray, list[np.ndarray]]:
         if path not in self.files:
-            stamps, images = all_frames(path, READ_WIDTH, grey=True)
-            size = sum(i.nbytes for i in images)
+            stamps, images = all_frames(path, REGISTER_WIDTH, grey=True)
+            size = sum(i.nbytes for i in images) * 5 // 4  # with the halved frames
             self.files[path] = (stamps, images, size)
             self.held += size
             while self.held > self.budget and len(self.files) > 1:
@@ -381,8 +409,8 @@ def _thumb(frame: np.ndarray, scale: float) -> np.ndarray:
     h, w = frame.shape
     ch, cw = max(2, round(h * scale)), max(2, round(w * scale))
     top, left = (h - ch) // 2, (w - cw) // 2
-    crop = Image.fromarray(np.ascontiguousarray(frame[top : top + ch, left : left + cw]))
-    return np.asarray(crop.resize((THUMB, THUMB), Image.BOX), np.float32)
+    crop = np.ascontiguousarray(frame[top : top + ch, left : left + cw])
+    return cv2.resize(crop, (THUMB, THUMB), interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
 def same_footage(path_a: str, a_start: float, a_end: float, path_b: str, b_start: float,
