@@ -1,3 +1,3 @@
 """The package version: stored in converted-model cache keys and shown by `--version`."""
 
-__version__ = "0.6.1"
+__version__ = "0.7.0"

@@ -59,3 +59,28 @@ def test_query_files_accepts_a_glob(tmp_path):
     assert [p.name for p in query_files(tmp_path)] == ["x.mp4", "y.mkv"]
     with pytest.raises(ValueError):
         query_files(tmp_path / "nothing")
+
+
+def test_excerpts_score_the_copy_flag_and_each_edit_kind(tmp_path):
+    """truth.csv with a rate and edits: the start is placed through the rate, the flag is scored on the top
+    result and on every flagged one, and each edit kind gets its own row."""
+    from vidsearch.evaluation.evaluate import EvalReport, QueryScore, read_truth, score_excerpt
+    from vidsearch.retrieval.search import Interval, VideoMatch
+
+    (tmp_path / "test" / "v").mkdir(parents=True)
+    query = tmp_path / "test" / "v" / "q.mp4"
+    query.write_bytes(b"x")
+    (tmp_path / "test" / "truth.csv").write_text("query,video,offset,rate,source_seconds,edits\n"
+                                                 "v/q.mp4,../train/v/v.mp4,10.0,1.5,9.0,pip_half+grey\n")
+    excerpt = read_truth([query])[query.resolve()]
+    assert excerpt.rate == 1.5 and excerpt.edits == ("pip_half", "grey")
+    source = str((tmp_path / "train" / "v" / "v.mp4").resolve())
+    placed = VideoMatch(1, source, "v", 0.1, 20.0, [Interval(13.0, 16.0, 2.0, 4.0, 0.1)], copy=True)  # 10 + 1.5 * 2
+    scores, error = score_excerpt(excerpt, [placed])
+    assert error == pytest.approx(0.0) and scores["within_1s"] == 1.0 and scores["flagged"] == 1.0
+    report = EvalReport(10, [QueryScore(str(query), "v", {**score_query({1}, [1], 10), **scores}, error, excerpt.edits,
+                                        [True, False])])
+    assert report.flag_precision() == 0.5
+    assert report.per_edit()["grey"] == {"queries": 1, "segment_top1": 1.0, "flagged": 1.0, "within_1s": 1.0,
+                                         "flag_precision": 0.5}
+    assert "| pip_half | 1 | 1.00 | 1.00 | 1.00 | 0.50 |" in report.table()

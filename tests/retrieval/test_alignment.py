@@ -24,3 +24,24 @@ def test_the_sub_stride_shift_is_the_vertex_of_the_parabola():
     assert sub_stride_shift(distance(-stride), distance(0.0), distance(stride), stride) == pytest.approx(true_shift)
     assert sub_stride_shift(None, 0.2, 0.3, stride) == 0.0  # a neighbour missing: no evidence
     assert sub_stride_shift(0.1, 0.2, 0.1, stride) == 0.0  # a peak, not a valley
+
+
+def test_a_confirmed_match_places_the_interval_at_its_speed():
+    """FootageMatch.placed: the middles aligned (and shifted), each side scaled by the speed."""
+    from vidsearch.video.footage import FootageMatch
+
+    match = FootageMatch(0.9, 0.9, (1.0, 1.0), False, shift=0.25, rate=1.5)
+    start, end = match.placed(2.0, 6.0, 12.0)  # asked: a's 2-6 s at b's 12-16 s, middles 4 and 14
+    assert (start, end) == pytest.approx((14.25 - 3.0, 14.25 + 3.0))
+    assert FootageMatch(0.9, 0.9, (1.0, 1.0), False, 0.0).placed(2.0, 6.0, 12.0) == (12.0, 16.0)
+
+
+def test_searches_of_one_query_merge_each_video_once():
+    """merge_matches: a video found by both searches keeps the copy (else the nearer); nearest first."""
+    from vidsearch.retrieval.search import VideoMatch, merge_matches
+
+    whole = [VideoMatch(1, "a", "a", 0.30), VideoMatch(2, "b", "b", 0.20)]
+    inner = [VideoMatch(1, "a", "a", 0.35, copy=True), VideoMatch(3, "c", "c", 0.10), VideoMatch(2, "b", "b", 0.25)]
+    merged = merge_matches([whole, inner], k=10)
+    assert [(m.id, m.distance, m.copy) for m in merged] == [(3, 0.10, False), (2, 0.20, False), (1, 0.35, True)]
+    assert [m.id for m in merge_matches([whole, inner], k=2)] == [3, 2]

@@ -36,13 +36,14 @@ def inner_picture(path: str, duration: float) -> Region | None:
         frames = frames_at(path, [duration * (i + 0.5) / SAMPLES for i in range(SAMPLES)], WIDTH, grey=True)
     except VideoDecodeError:
         return None
-    return find_inner_picture([f.astype(np.float32) for f in frames])
+    return find_inner_picture(frames)
 
 
 def find_inner_picture(frames: list[np.ndarray]) -> Region | None:
     """`inner_picture` on grey frames already read."""
     if len(frames) < 3:
         return None
+    frames = [np.asarray(f, np.float32) for f in frames]
     h, w = frames[0].shape
     across = np.median(np.stack([np.abs(cv2.Sobel(f, cv2.CV_32F, 1, 0, ksize=3)) for f in frames]), 0) > EDGE
     down = np.median(np.stack([np.abs(cv2.Sobel(f, cv2.CV_32F, 0, 1, ksize=3)) for f in frames]), 0) > EDGE
