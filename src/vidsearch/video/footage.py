@@ -227,16 +227,16 @@ def _registered_match(frames_a: list[np.ndarray], frames_b: list[np.ndarray], re
     per_sample[~allowed] = -1.0
     same_speed = np.repeat(np.asarray(rates) == 1.0, len(shifts))
     changes_b = thumbs_b[half:].reshape(-1, n, THUMB * THUMB) - now
-    score, j = _held_out(per_sample[same_speed]), int(np.argmax(np.where(same_speed, per_sample.mean(1), -np.inf)))
-    alike = _alike_elsewhere(thumbs_a[n:] - thumbs_a[:n], changes_b[j])
-    if registration.like_a_pan(shape[1]):  # another moment of a pan registers as a shift: its own changes or none
-        score -= max(alike, 0.0)
-    if not same_speed.all():  # a speed change must also show changes of its own (`_alike_elsewhere`)
-        k = int(np.argmax(np.where(same_speed, -np.inf, per_sample.mean(1))))
-        alike_k = _alike_elsewhere(thumbs_a[n:] - thumbs_a[:n], changes_b[k])
-        other = _held_out(per_sample[~same_speed]) - max(alike_k, 0.0)
-        if other > score:
-            score, j, alike = other, k, alike_k
+    # registered pictures must show changes of their own (`_alike_elsewhere`): the best at the same speed, and
+    # the best at another, each held out
+    score, j, alike = -1.0, 0, 0.0
+    for chosen in (same_speed, ~same_speed):
+        if chosen.any():
+            k = int(np.argmax(np.where(chosen, per_sample.mean(1), -np.inf)))
+            alike_k = _alike_elsewhere(thumbs_a[n:] - thumbs_a[:n], changes_b[k])
+            found = _held_out(per_sample[chosen]) - max(alike_k, 0.0)
+            if found > score:
+                score, j, alike = found, k, alike_k
     look = float(_ncc_samples(thumbs_a[:n].reshape(1, n, -1), now[j : j + 1]).mean())
     return FootageMatch(score, look, (1.0, 1.0), registration.mirrored, shifts[j % len(shifts)],
                         rates[j // len(shifts)], True, alike=alike)
@@ -246,9 +246,9 @@ def _alike_elsewhere(change_a: np.ndarray, change_b: np.ndarray) -> float:
     """How well a's changes match b's at OTHER samples (two or more apart) under the chosen hypothesis: high
     where the footage changes the same way all along (a slow zoom, a steady pan, a face barely moving), so that
     some speed and offset fits another moment of the same shot; about 0 for copies of footage whose changes
-    are its own. Subtracted from the score of a speed change, and from that of pictures registered by a shift
-    alone (two moments of a camera pan are); kept otherwise, where the copies of footage changing alike all
-    along would lose more than look-alikes (benchmarks/copy_calibration.py)."""
+    are its own. Subtracted from the score of registered pictures (two moments of a pan or a zoom register
+    as a shift or a scale): whole pictures at the same speed, compared first, need no such discount
+    (benchmarks/copy_calibration.py)."""
     n = len(change_a)
     grid = _ncc_samples(np.repeat(change_a[:, None], n, 1).reshape(n * n, 1, -1),
                         np.tile(change_b, (n, 1)).reshape(n * n, 1, -1)).reshape(n, n)

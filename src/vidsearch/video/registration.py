@@ -22,7 +22,6 @@ MIN_BOX = 12  # pixels each way of a's frame that b's picture must cover to be c
 SURE_INLIERS = 60  # ... and so many that the mirrored frames need not be tried
 INLIER_PIXELS = 4.0  # RANSAC reprojection tolerance, in pixels of the frames matched
 MIN_SCALE, MAX_SCALE = 0.15, 6.0  # a transform scaling outside these is a chance fit
-PAN_SCALE, PAN_TURN, PAN_SHIFT = 0.05, 3.0, 0.02  # a shift alone: scale within 5 %, turn under 3°, over 2 % of the width
 
 
 @dataclass(frozen=True)
@@ -39,15 +38,6 @@ class Registration:
         matrix = self.matrix.copy()
         matrix[:, 2] *= factor
         return Registration(matrix, self.mirrored, self.inliers)
-
-    def like_a_pan(self, width: int) -> bool:
-        """Whether the transform is a shift alone (no scale or turn; mirrored or not) by more than PAN_SHIFT of
-        a `width`-wide frame: what two moments of one camera pan also are (of a mirrored copy: mirrored), not
-        only a copy."""
-        a, c = self.matrix[0, 0], self.matrix[1, 0]
-        shift = float(np.hypot(*self.matrix[:, 2]))  # a mirrored transform maps the mirrored frame: no flip in it
-        turn = abs(np.degrees(np.arctan2(c, a)))
-        return abs(self.scale - 1) < PAN_SCALE and turn < PAN_TURN and shift > PAN_SHIFT * width
 
     @property
     def scale(self) -> float:
