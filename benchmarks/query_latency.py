@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,14 @@ from vidsearch.video.encode import write_video
 from vidsearch.video.inner_picture import inner_picture
 
 CONTEXTS = ("window", "stream")
+
+
+def _busy_footage(count: int, height: int, width: int) -> list[np.ndarray]:
+    """Other footage for the picture-in-picture's surroundings: a block texture drifting (an inset over
+    flat rendered colours of about its own grey has no border to find)."""
+    rng = np.random.default_rng(1)
+    blocks = np.kron(rng.integers(0, 256, (height // 24 + 2, width // 24 + 2, 3)), np.ones((24, 24, 1))).astype(np.uint8)
+    return [np.ascontiguousarray(np.roll(blocks, (2 * t, 3 * t), axis=(0, 1))[:height, :width]) for t in range(count)]
 
 
 def median_ms(fn, repeat: int) -> float:
@@ -86,8 +93,7 @@ def main() -> None:
         spec = ClipSpec("orbit_cw", seed=3, width=640, height=360, fps=25, seconds=5.0, noise=2)
         write_video(folder / "query.mp4", render(spec), 25)
         frames = list(render(spec))
-        inset = EDITS["pip_half"].frames(frames, Context(list(render(replace(spec, motion="zigzag", seed=9))), 25,
-                                                         np.random.default_rng(0)))
+        inset = EDITS["pip_half"].frames(frames, Context(_busy_footage(len(frames), 360, 640), 25, np.random.default_rng(0)))
         write_video(folder / "pip.mp4", inset, 25)
         for i, motion in enumerate(MOTIONS):
             clip = ClipSpec(motion, seed=i, width=320, height=240, fps=25, seconds=4.0, noise=2)
