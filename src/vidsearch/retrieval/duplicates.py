@@ -161,7 +161,8 @@ def _kept(span: MatchedSpan, under: bool, same_footage: SameFootage | None, path
     if verdict is None:
         return under
     if verdict.same:  # where the frames place it (to within a frame, at its speed)
-        span.b_start, span.b_end = verdict.placed(span.a_start, span.a_end, span.b_start)
+        start, end = verdict.placed(span.a_start, span.a_end, span.b_start)
+        span.b_start, span.b_end = max(start, 0.0), min(end, duration_b or end)
     return verdict.same
 
 

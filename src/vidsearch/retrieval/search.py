@@ -200,7 +200,8 @@ def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video:
             m.copy = m.copy if verdict is None else verdict.same
             if verdict is not None and verdict.same:  # the frames place it to a frame, and at its speed
                 best = m.segments[0]
-                best.start, best.end = verdict.placed(best.query_start, best.query_end, best.start)
+                start, end = verdict.placed(best.query_start, best.query_end, best.start)
+                best.start, best.end = max(start, 0.0), min(end, m.duration or end)
         shown += m.copy or not copies_only
     return [m for m in matches if m.copy or not copies_only][:k]
 

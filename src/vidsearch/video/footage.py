@@ -82,11 +82,9 @@ class FootageMatch:
         return b_middle - self.rate * (a_middle - a_start), b_middle + self.rate * (a_end - a_middle)
 
 
-def sample_times(a_start: float, length: float, b_start: float) -> tuple[list[float], list[float]]:
-    """SAMPLES instants over [a_start, a_start + length] and the same instants in b (b_start aligned with
-    a_start)."""
-    a = [a_start + length * (i + 0.5) / SAMPLES for i in range(SAMPLES)]
-    return a, [b_start + t - a_start for t in a]
+def sample_times(a_start: float, length: float) -> list[float]:
+    """SAMPLES instants over [a_start, a_start + length]."""
+    return [a_start + length * (i + 0.5) / SAMPLES for i in range(SAMPLES)]
 
 
 def compare(path_a: str, a_start: float, a_end: float, path_b: str, b_start: float,
@@ -96,9 +94,9 @@ def compare(path_a: str, a_start: float, a_end: float, path_b: str, b_start: flo
     durations when known. The whole pictures are compared first (`match_frames`: crop SCALES, mirrored or not,
     at the same speed); where they do not agree, the pictures are registered (registration.py: where a's
     picture lies in b's, scaled, turned, mirrored) and a's changes compared with b's over the region both
-    show, at every speed in RATES and offset refinement; the better of the two scores. None when nothing can be told: either
-    file cannot give the frames (gone, unreadable), or the stretch both videos hold is shorter than
-    MIN_STRETCH. `reader`: one shared by many comparisons (None: the frames are read for this one only).
+    show, at every speed in RATES and offset refinement; the better of the two scores. None when nothing can
+    be told: either file cannot give the frames (gone, unreadable), or the stretch both videos hold is shorter
+    than MIN_STRETCH. `reader`: one shared by many comparisons (None: the frames are read for this one only).
 
     Registered pictures that do not agree where the vectors placed them (a turned or heavily edited copy's
     vectors may place it wrongly) are compared again where a's middle frame looks most like b's (REALIGN
@@ -131,7 +129,7 @@ def _compare_at(path_a: str, a_start: float, a_end: float, path_b: str, b_start:
     if end - a_start < MIN_STRETCH:
         return None
     delta = min(DELTA, (end - a_start) / 2)
-    times_a, _ = sample_times(a_start, end - a_start - delta, b_start)
+    times_a = sample_times(a_start, end - a_start - delta)
     a_middle, b_middle = (a_start + end) / 2, b_start + (end - a_start) / 2
     shifts = [OFFSET_STEP * s for s in range(-OFFSET_STEPS, OFFSET_STEPS + 1)]
     last = b_duration if b_duration else math.inf
