@@ -18,8 +18,8 @@ import numpy as np
 FEATURES = 500  # ORB keypoints a frame
 RATIO = 0.8  # Lowe's ratio test on the two nearest descriptors
 MIN_INLIERS = 12  # matches that must agree for a transform to be believed
-MIN_BOX = 12  # pixels each way of a's frame that b's picture must cover to be compared
 SURE_INLIERS = 60  # ... and so many that the mirrored frames need not be tried
+MIN_BOX = 12  # pixels each way of a's frame that b's picture must cover to be compared
 INLIER_PIXELS = 4.0  # RANSAC reprojection tolerance, in pixels of the frames matched
 MIN_SCALE, MAX_SCALE = 0.15, 6.0  # a transform scaling outside these is a chance fit
 
