@@ -67,7 +67,6 @@ class FootageMatch:
     rate: float = 1.0
     registered: bool = False
     threshold: float = 0.0  # the score from which the stretches are the same footage (SAME_FOOTAGE unless set)
-    alike: float = 0.0  # how well a's changes fit b's at other instants (`_alike_elsewhere`; registered only)
 
     @property
     def same(self) -> bool:
@@ -227,17 +226,16 @@ def _registered_match(frames_a: list[np.ndarray], frames_b: list[np.ndarray], re
     changes_b = thumbs_b[half:].reshape(-1, n, THUMB * THUMB) - now
     # registered pictures must show changes of their own (`_alike_elsewhere`): the best at the same speed, and
     # the best at another, each held out
-    score, j, alike = -1.0, 0, 0.0
+    score, j = -1.0, 0
     for chosen in (same_speed, ~same_speed):
         if chosen.any():
             k = int(np.argmax(np.where(chosen, per_sample.mean(1), -np.inf)))
-            alike_k = _alike_elsewhere(thumbs_a[n:] - thumbs_a[:n], changes_b[k])
-            found = _held_out(per_sample[chosen]) - max(alike_k, 0.0)
+            found = _held_out(per_sample[chosen]) - max(_alike_elsewhere(thumbs_a[n:] - thumbs_a[:n], changes_b[k]), 0.0)
             if found > score:
-                score, j, alike = found, k, alike_k
+                score, j = found, k
     look = float(_ncc_samples(thumbs_a[:n].reshape(1, n, -1), now[j : j + 1]).mean())
     return FootageMatch(score, look, (1.0, 1.0), registration.mirrored, shifts[j % len(shifts)],
-                        rates[j // len(shifts)], True, alike=alike)
+                        rates[j // len(shifts)], True)
 
 
 def _alike_elsewhere(change_a: np.ndarray, change_b: np.ndarray) -> float:

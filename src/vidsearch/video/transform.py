@@ -23,9 +23,6 @@ class Region:
         left, top = round(self.left * width), round(self.top * height)
         return left, top, max(left + 2, round(self.right * width)), max(top + 2, round(self.bottom * height))
 
-    def to_json(self) -> dict:
-        return {k: round(v, 4) for k, v in vars(self).items()}
-
 
 def resized_shape(width: int, height: int, short_side: int) -> tuple[int, int]:
     """(width, height) with the shorter side scaled to `short_side`, aspect kept."""
@@ -48,9 +45,15 @@ def to_model_frame(frame: av.VideoFrame, short_side: int = 256, size: int = 224,
                    region: Region | None = None) -> np.ndarray:
     """size×size×3 uint8 RGB, rotated as the file's display matrix asks (portrait phone videos); of `region`
     of the stored picture only, when given."""
-    if region is not None:
-        return _region_frame(frame, short_side, size, region)
     quarter_turns = round((frame.rotation or 0) / 90) % 4
+    image = _resized(frame, short_side, quarter_turns) if region is None else _resized_region(frame, short_side, region)
+    if quarter_turns:
+        image = np.rot90(image, k=quarter_turns)
+    return np.ascontiguousarray(centre_crop(image, size))
+
+
+def _resized(frame: av.VideoFrame, short_side: int, quarter_turns: int) -> np.ndarray:
+    """The stored picture, sized so that its upright short side is `short_side`."""
     w, h = frame.width, frame.height
     if quarter_turns % 2:  # the upright picture is h wide: size the stored frame so it comes out right
         new_h, new_w = resized_shape(h, w, short_side)
@@ -59,14 +62,11 @@ def to_model_frame(frame: av.VideoFrame, short_side: int = 256, size: int = 224,
     # AREA averages every source pixel (no aliasing) for big reductions; BILINEAR is 1.8x cheaper and as
     # good when shrinking by less than half (360p -> 256)
     interpolation = "AREA" if new_w * 2 < w else "BILINEAR"
-    image = frame.to_ndarray(width=new_w, height=new_h, format="rgb24", interpolation=interpolation)
-    if quarter_turns:
-        image = np.rot90(image, k=quarter_turns)
-    return np.ascontiguousarray(centre_crop(image, size))
+    return frame.to_ndarray(width=new_w, height=new_h, format="rgb24", interpolation=interpolation)
 
 
-def _region_frame(frame: av.VideoFrame, short_side: int, size: int, region: Region) -> np.ndarray:
-    """The region, its short side resized to `short_side`, centre-cropped (and turned upright)."""
+def _resized_region(frame: av.VideoFrame, short_side: int, region: Region) -> np.ndarray:
+    """`region` of the stored picture, its short side resized to `short_side`."""
     left, top, right, bottom = region.pixels(frame.width, frame.height)
     scale = short_side / min(right - left, bottom - top)
     w, h = max(2, round(frame.width * scale)), max(2, round(frame.height * scale))
@@ -76,7 +76,4 @@ def _region_frame(frame: av.VideoFrame, short_side: int, size: int, region: Regi
     if (new_w, new_h) != (image.shape[1], image.shape[0]):  # rounding: a pixel or two
         image = np.asarray(av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
                            .to_ndarray(width=new_w, height=new_h, format="rgb24"))
-    quarter_turns = round((frame.rotation or 0) / 90) % 4
-    if quarter_turns:
-        image = np.rot90(image, k=quarter_turns)
-    return np.ascontiguousarray(centre_crop(image, size))
+    return image
