@@ -13,6 +13,7 @@ from vidsearch.datasets.copies_hard import clip_at_rate, unrelated_footage
 from vidsearch.datasets.edits import EDITS, Context
 from vidsearch.datasets.real import fetch_sources, read_segment
 from vidsearch.video.encode import H264, write_video
+from vidsearch.video.footage import FootageReader, compare
 
 pytestmark = pytest.mark.model  # embeds with the real I3D
 
@@ -32,7 +33,8 @@ def _resampled(frames: list[np.ndarray], fps: float) -> list[np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def searched(tmp_path_factory):
+def edited(tmp_path_factory):
+    """The library's folder, each library video's duration and each query's file."""
     root = tmp_path_factory.mktemp("edited")
     sources = {s.name: s for s in fetch_sources()}
     frames = {}
@@ -40,17 +42,40 @@ def searched(tmp_path_factory):
         part, fps = read_segment(sources[source].path, start, end)
         frames[name] = _resampled(part, fps)
         write_video(root / "library" / name / f"{name}.mp4", frames[name], FPS, H264)
-    engine = VideoSearch(settings=Settings(db=str(root / "lib.db")))
-    assert not engine.index(root / "library").failed
-    results = {}
+    queries = {}
     for query, (name, start, seconds, edit_name) in COPIES.items():
         edit = EDITS[edit_name]
         clip = clip_at_rate(frames[name][round(start * FPS):], FPS, edit.rate, seconds)
         ctx = Context(unrelated_footage(clip[0].shape, FPS, seconds, 7), FPS, np.random.default_rng(7))
-        path = write_video(root / f"{query}.mp4", edit.frames(clip, ctx) if edit.frames else clip, FPS, H264)
-        results[query] = engine.search(path, k=5).results
+        queries[query] = write_video(root / f"{query}.mp4", edit.frames(clip, ctx) if edit.frames else clip, FPS, H264)
+    return root / "library", {name: len(f) / FPS for name, f in frames.items()}, queries
+
+
+@pytest.fixture(scope="module")
+def searched(edited, tmp_path_factory):
+    library, _, queries = edited
+    engine = VideoSearch(settings=Settings(db=str(tmp_path_factory.mktemp("db") / "lib.db")))
+    assert not engine.index(library).failed
+    results = {query: engine.search(path, k=5).results for query, path in queries.items()}
     engine.close()
     return results
+
+
+@pytest.mark.parametrize("placed", [0.0, 1.0, 3.5, 4.0])
+def test_the_frames_find_a_turned_copy_wherever_the_vectors_place_it(edited, placed):
+    """The vectors of a turned copy may place it seconds away in its source (they differ from CPU to CPU): the
+    frames look for it along the whole file, confirm it and place it; another moment of the same camera is
+    refused wherever it is proposed."""
+    library, durations, queries = edited
+    name, start, seconds, _ = COPIES["turned"]
+    for video in (name, "wolfgang_early"):  # the source, then another moment of the same camera
+        match = compare(str(queries["turned"]), 0.0, seconds, str(library / video / f"{video}.mp4"), placed,
+                        seconds, durations[video], FootageReader())
+        if video == name:
+            assert match is not None and match.same and match.registered, match
+            assert abs(match.placed(0.0, seconds, placed)[0] - start) <= 2 / FPS, match
+        else:
+            assert match is not None and not match.same, match
 
 
 @pytest.mark.parametrize("query", list(COPIES))

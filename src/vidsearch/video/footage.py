@@ -98,32 +98,50 @@ def compare(path_a: str, a_start: float, a_end: float, path_b: str, b_start: flo
     than MIN_STRETCH. `reader`: one shared by many comparisons (None: the frames are read for this one only).
 
     Registered pictures that do not agree where the vectors placed them (a turned or heavily edited copy's
-    vectors may place it wrongly) are compared again where a's middle frame looks most like b's (REALIGN
-    places, for a b read whole)."""
+    vectors may place it wrongly) are compared again where b's changes agree best with a's (REALIGN places,
+    for a b read whole), and once more where the best of those placed it (registered there)."""
     reader = reader or FootageReader(0)
     try:
         found = _compare_at(path_a, a_start, a_end, path_b, b_start, a_duration, b_duration, reader)
     finally:
         reader.asked.update((path_a, path_b))  # a file asked for again is decoded whole (FootageReader)
-    if found is None or found[0].same or found[1] is None:
-        return None if found is None else found[0]
-    match, registration, a_middle, b_middle = found
-    try:
-        anchors = _look_alike_places(reader, path_a, a_middle, a_duration, path_b, b_duration, registration, b_middle)
-    except VideoDecodeError:
-        return match
-    for anchor in anchors:
-        again = _compare_at(path_a, a_start, a_end, path_b, b_start + anchor - b_middle, a_duration, b_duration, reader)
-        if again is not None and again[0].score > match.score:
-            match = replace(again[0], shift=again[0].shift + anchor - b_middle)
+    if found is None:
+        return None
+    match = found.match
+    if not match.same and found.registration is not None:
+        try:
+            anchors = _places_by_changes(reader, path_a, a_duration, path_b, b_duration, found)
+        except VideoDecodeError:
+            anchors = []
+        for anchor in anchors:
+            again = _compare_at(path_a, a_start, a_end, path_b, b_start + anchor - found.b_middle, a_duration,
+                                b_duration, reader)
+            if again is not None and again.match.score > match.score:
+                match = replace(again.match, shift=again.match.shift + anchor - found.b_middle)
+    if match.registered and abs(match.shift) > OFFSET_STEP:  # registered again where the best place lies
+        again = _compare_at(path_a, a_start, a_end, path_b, b_start + match.shift, a_duration, b_duration, reader)
+        if again is not None and again.match.score > match.score:
+            match = replace(again.match, shift=again.match.shift + match.shift)
     return match
+
+
+@dataclass(frozen=True)
+class _Compared:
+    """One comparison where the stretch was placed: its match, the registration (None: none found or none
+    needed), a's sample instants and the delta of their changes, the middles of a's stretch and of b's."""
+
+    match: FootageMatch
+    registration: Registration | None
+    times_a: list[float]
+    delta: float
+    a_middle: float
+    b_middle: float
 
 
 def _compare_at(path_a: str, a_start: float, a_end: float, path_b: str, b_start: float, a_duration: float | None,
                 b_duration: float | None, reader: FootageReader
-                ) -> tuple[FootageMatch, Registration | None, float, float] | None:
-    """`compare` where the vectors placed the stretch: the match, the registration (None: none found) and
-    the middles of a's stretch and of b's."""
+                ) -> _Compared | None:
+    """`compare` where the vectors placed the stretch."""
     end = min(a_end, a_duration or math.inf, a_start + (b_duration - b_start if b_duration else math.inf))
     if end - a_start < MIN_STRETCH:
         return None
@@ -136,17 +154,17 @@ def _compare_at(path_a: str, a_start: float, a_end: float, path_b: str, b_start:
         frames_a = reader.frames(path_a, times_a + [t + delta for t in times_a], a_duration)
         times_b, _ = _instants_b(b_middle, a_middle, times_a, (1.0,), shifts, delta, last)
         match = match_frames(frames_a, reader.frames(path_b, times_b, b_duration), shifts, reader.thumbs)
-        if match.same:  # whole pictures at the same speed agree: nothing to register
-            return match, None, a_middle, b_middle
-        registration = _register(reader, path_a, a_start, end, a_duration, path_b, b_middle, b_duration)
+        registration = None if match.same else _register(reader, path_a, a_start, end, a_duration, path_b, b_middle,
+                                                         b_duration)  # whole pictures that agree need none
         if registration is None:
-            return match, None, a_middle, b_middle
+            return _Compared(match, None, times_a, delta, a_middle, b_middle)
         times_b, inside = _instants_b(b_middle, a_middle, times_a, RATES, shifts, delta, last)
         frames_b = reader.frames(path_b, times_b, b_duration)
     except VideoDecodeError:
         return None
     registered = _registered_match(frames_a, frames_b, registration, RATES, shifts, inside)
-    return (registered if registered.score > match.score else match), registration, a_middle, b_middle
+    return _Compared(registered if registered.score > match.score else match, registration, times_a, delta,
+                     a_middle, b_middle)
 
 
 def _instants_b(b_middle: float, a_middle: float, times_a: list[float], rates: tuple[float, ...], shifts: list[float],
@@ -164,24 +182,35 @@ def _instants_b(b_middle: float, a_middle: float, times_a: list[float], rates: t
     return now + later, inside
 
 
-def _look_alike_places(reader: FootageReader, path_a: str, a_middle: float, a_duration: float | None, path_b: str,
-                       b_duration: float | None, registration: Registration, b_middle: float) -> list[float]:
-    """Up to REALIGN instants of b (a second apart, and from `b_middle`) whose frames look most like a's at
-    `a_middle`, b's drawn in a's coordinates; none unless the reader holds b whole (a file it decodes whole)."""
+def _places_by_changes(reader: FootageReader, path_a: str, a_duration: float | None, path_b: str,
+                       b_duration: float | None, found: _Compared) -> list[float]:
+    """Up to REALIGN instants of b (a second apart, and beyond the refinement around where `found` placed
+    it) where a's middle lies when b's changes, drawn in a's coordinates by `found`'s registration, agree best
+    with a's at its sample instants, at the same speed: every frame of b is tried as the place of a's first
+    sample. None unless the reader holds b whole (a file it decodes whole). Changes, not looks: a fixed camera
+    looks alike all along, and only the changes place it."""
     whole = reader.whole(path_b, b_duration)
-    if whole is None:
+    if whole is None or found.registration is None:
         return []
     stamps, images = whole
-    middle = reader.frames(path_a, [a_middle], a_duration)[0]
-    box = covered_box(registration, middle.shape, images[0].shape)
-    if box is None:
+    times_a, delta, registration = found.times_a, found.delta, found.registration
+    n = len(times_a)
+    frames_a = reader.frames(path_a, times_a + [t + delta for t in times_a], a_duration)
+    box = covered_box(registration, frames_a[0].shape, images[0].shape)
+    offsets = np.asarray(times_a) - times_a[0]
+    starts = stamps[stamps + offsets[-1] + delta <= stamps[-1] + EDGE_SLACK]
+    if box is None or not len(starts):
         return []
-    drawn = np.stack([drawn_over(f, registration, middle.shape[1], box, THUMB) for f in images])
-    looks = _ncc_samples(_thumb(middle[box], 1.0).reshape(1, 1, -1), drawn.reshape(-1, 1, THUMB * THUMB)).ravel()
+    thumbs_a = np.stack([_thumb(f[box], 1.0) for f in frames_a])
+    drawn = np.stack([drawn_over(f, registration, frames_a[0].shape[1], box, THUMB) for f in images]).reshape(len(images), -1)
+    now = nearest_frames(stamps, (starts[:, None] + offsets).ravel())
+    later = nearest_frames(stamps, (starts[:, None] + offsets + delta).ravel())
+    changes_b = (drawn[later] - drawn[now]).reshape(len(starts), n, -1)
+    agree = _ncc_samples((thumbs_a[n:] - thumbs_a[:n]).reshape(1, n, -1), changes_b).mean(1)
     places: list[float] = []
-    for i in np.argsort(-looks):
-        t = float(stamps[i])
-        if abs(t - b_middle) >= 1.0 and all(abs(t - p) >= 1.0 for p in places):
+    for i in np.argsort(-agree):
+        t = float(starts[i]) + found.a_middle - times_a[0]
+        if abs(t - found.b_middle) > OFFSET_STEP * OFFSET_STEPS / 2 and all(abs(t - p) >= 1.0 for p in places):
             places.append(t)
             if len(places) == REALIGN:
                 break

@@ -83,6 +83,14 @@ def _small(frame: av.VideoFrame, width: int, height: int, grey: bool) -> np.ndar
     return frame.reformat(width=width, height=height, format="gray" if grey else "rgb24").to_ndarray()
 
 
-def nearest_frames(times: np.ndarray, wanted: list[float]) -> list[int]:
-    """For each wanted time, the index of the frame nearest to it (the first of equals, as decoding keeps it)."""
-    return [int(i) for i in np.argmin(np.abs(times[None, :] - np.asarray(wanted, float)[:, None]), axis=1)]
+def nearest_frames(times: np.ndarray, wanted: list[float] | np.ndarray) -> np.ndarray:
+    """For each wanted time, the index of the frame nearest to it (the first of equals, as decoding keeps it):
+    by bisection, so a whole file's frames can be looked up at many instants."""
+    order = np.argsort(times, kind="stable")
+    ordered = np.asarray(times, float)[order]
+    wanted = np.asarray(wanted, float)
+    right = np.clip(np.searchsorted(ordered, wanted, side="left"), 0, len(ordered) - 1)
+    left = np.clip(right - 1, 0, None)
+    left = np.searchsorted(ordered, ordered[left], side="left")  # the first of equal times
+    nearer_left = np.abs(wanted - ordered[left]) <= np.abs(ordered[right] - wanted)
+    return order[np.where(nearer_left, left, right)]
