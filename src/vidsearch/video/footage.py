@@ -33,6 +33,7 @@ SAMPLES = 8  # aligned instants per stretch
 DELTA = 0.5  # seconds between a sample and the frame it is differenced with (at most half the stretch)
 OFFSET_STEP = 1 / 16  # refinement of the proposed time offset, seconds ...
 OFFSET_STEPS = 8  # ... this many steps either way (± half a second: a stride, or a trim of a one-window clip)
+REFINED = OFFSET_STEP * OFFSET_STEPS  # seconds either way the refinement covers
 # Speeds a copy may have been played at (b's seconds per a's second), tried once the pictures are registered:
 # 1 first, so a tie keeps it.
 RATES = (1.0, 0.5, 2 / 3, 0.75, 0.8, 1.25, 4 / 3, 1.5, 2.0)
@@ -108,6 +109,7 @@ def compare(path_a: str, a_start: float, a_end: float, path_b: str, b_start: flo
     if found is None:
         return None
     match = found.match
+    moved = 0.0  # seconds from where the vectors placed it to where the changes did
     if not match.same and found.registration is not None:
         try:
             anchors = _places_by_changes(reader, path_a, a_duration, path_b, b_duration, found)
@@ -117,10 +119,13 @@ def compare(path_a: str, a_start: float, a_end: float, path_b: str, b_start: flo
             again = _compare_at(path_a, a_start, a_end, path_b, b_start + anchor - found.b_middle, a_duration,
                                 b_duration, reader)
             if again is not None and again.match.score > match.score:
-                match = replace(again.match, shift=again.match.shift + anchor - found.b_middle)
-    if match.registered and abs(match.shift) > OFFSET_STEP:  # registered again where the best place lies
+                match, moved = replace(again.match, shift=again.match.shift + anchor - found.b_middle), anchor - found.b_middle
+    if match.registered and abs(match.shift - moved) > (OFFSET_STEP if moved else REFINED / 2):
+        # registered again where the refinement placed it, when the keypoints were matched between instants far
+        # apart (a place found by the changes was itself registered seconds away); its verdict replaces the
+        # first, so a look-alike gets no second chance
         again = _compare_at(path_a, a_start, a_end, path_b, b_start + match.shift, a_duration, b_duration, reader)
-        if again is not None and again.match.score > match.score:
+        if again is not None:
             match = replace(again.match, shift=again.match.shift + match.shift)
     return match
 
@@ -210,7 +215,7 @@ def _places_by_changes(reader: FootageReader, path_a: str, a_duration: float | N
     places: list[float] = []
     for i in np.argsort(-agree):
         t = float(starts[i]) + found.a_middle - times_a[0]
-        if abs(t - found.b_middle) > OFFSET_STEP * OFFSET_STEPS / 2 and all(abs(t - p) >= 1.0 for p in places):
+        if abs(t - found.b_middle) > REFINED and all(abs(t - p) >= 1.0 for p in places):
             places.append(t)
             if len(places) == REALIGN:
                 break
