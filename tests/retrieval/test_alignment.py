@@ -37,11 +37,35 @@ def test_a_confirmed_match_places_the_interval_at_its_speed():
 
 
 def test_searches_of_one_query_merge_each_video_once():
-    """merge_matches: a video found by both searches keeps the copy (else the nearer); nearest first."""
+    """merge_matches: a video found by both searches keeps the copy (else the nearer); copies first, then
+    nearest first."""
     from vidsearch.retrieval.search import VideoMatch, merge_matches
 
     whole = [VideoMatch(1, "a", "a", 0.30), VideoMatch(2, "b", "b", 0.20)]
     inner = [VideoMatch(1, "a", "a", 0.35, copy=True), VideoMatch(3, "c", "c", 0.10), VideoMatch(2, "b", "b", 0.25)]
     merged = merge_matches([whole, inner], k=10)
-    assert [(m.id, m.distance, m.copy) for m in merged] == [(3, 0.10, False), (2, 0.20, False), (1, 0.35, True)]
-    assert [m.id for m in merge_matches([whole, inner], k=2)] == [3, 2]
+    assert [(m.id, m.distance, m.copy) for m in merged] == [(1, 0.35, True), (3, 0.10, False), (2, 0.20, False)]
+    assert [m.id for m in merge_matches([whole, inner], k=2)] == [1, 3]
+
+
+def test_the_frames_check_tries_a_refused_interval_in_halves_and_places_the_whole():
+    """frames_check: a 6-s interval refused whole is tried in halves; the confirmed half's verdict places the
+    whole interval (at its speed), and that interval becomes the best; a 4-s interval is never halved."""
+    from vidsearch.retrieval.search import Interval, VideoMatch, frames_check
+    from vidsearch.video.footage import FootageMatch
+
+    asked = []
+
+    def compare(query, a_start, a_end, path, b_start, duration, b_duration):
+        asked.append((a_start, a_end, b_start))
+        same = (a_start, a_end) == (3.0, 6.0)
+        return FootageMatch(0.9 if same else 0.1, 0.9, (1.0, 1.0), False, 0.25 if same else 0.0, 1.5 if same else 1.0)
+
+    far, near = Interval(20.0, 24.0, 0.0, 4.0, 0.3), Interval(10.0, 16.0, 0.0, 6.0, 0.4)
+    m = VideoMatch(1, "v.mp4", "v", 0.3, 60.0, [far, near])
+    verdict = frames_check("q.mp4", 6.0, compare)(m)
+    assert asked == [(0.0, 4.0, 20.0), (0.0, 6.0, 10.0), (0.0, 3.0, 10.0), (3.0, 6.0, 13.0)]
+    assert verdict.same and m.segments[0] is near
+    # the half's middle (4.5 s) lies at 13 + 1.5 + 0.25 = 14.75 s; at 1.5x, the whole's middle (3 s) at
+    # 14.75 - 1.5 * 1.5 = 12.5 s, so the whole runs from 12.5 - 1.5 * 3 = 8 s to 12.5 + 1.5 * 3 = 17 s
+    assert verdict.placed(0.0, 6.0, 10.0) == pytest.approx((8.0, 17.0))

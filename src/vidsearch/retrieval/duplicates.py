@@ -27,7 +27,7 @@ import numpy as np
 from . import alignment
 from .search import COPY_THRESHOLD, background, is_copy
 from ..store import MAX_K, SegmentHit, VectorStore
-from ..video.footage import FootageMatch
+from ..video.footage import MIN_PIECE, FootageMatch
 
 DEFAULT_MIN_OVERLAP = 1.0  # seconds of footage two videos must share
 # What the vectors propose when the frames decide: matches under this many times their background. 1.0 (what
@@ -37,7 +37,6 @@ PROPOSAL_RATIO = 1.5
 MAX_RATIO = 2.0
 NEIGHBOURS = 32  # segments fetched per segment at first; more while they hold too few other videos
 BATCH_VIDEOS = 64  # videos whose segments are searched together
-MIN_PIECE = 3.0  # seconds: a refused interval this long twice over is checked again in halves, down to this
 
 Informative = Callable[[str, list[tuple[float, float]]], list[bool]]  # (video path, windows) -> keep each?
 # (path a, a_start, a_end, path b, b_start, duration a, duration b) -> how the frames agree (None: cannot tell)

@@ -14,7 +14,7 @@ windows. A video holding the excerpt several times yields several intervals, bes
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from ..collection import Collection
 from ..model import TimedEmbedding
 from ..reduce import l2_normalise
 from ..store import MAX_K, SegmentHit, VideoEntry, VideoFilter
-from ..video.footage import FootageMatch
+from ..video.footage import MIN_PIECE, FootageMatch
 
 MIN_CANDIDATES = 100  # segments fetched per query window, at least
 CANDIDATES_PER_RESULT = 10  # ... and this many per result asked for
@@ -139,21 +139,32 @@ def frames_check(query: str, duration: float, compare: Callable[..., FootageMatc
                  ) -> Callable[[VideoMatch], FootageMatch | None]:
     """The check `find` takes: a result's intervals against the query's, best first, by `compare(path a,
     a_start, a_end, path b, b_start, duration a, duration b)` (video/footage.py; `duration`: the query's), until
-    one is the same footage (the vectors of a turned or blurred copy may place it better elsewhere); the first
-    interval so confirmed becomes the best. The last comparison that could tell, or None."""
+    one is the same footage (the vectors of a turned or blurred copy may place it better elsewhere); an
+    interval refused whole is tried again in halves when it is MIN_PIECE long twice over (a caption, a
+    reframe's blurred surroundings can keep one half of it from registering). The first interval so confirmed
+    becomes the best, the verdict placing the whole of it. The last comparison that could tell, or None."""
 
     def check(m: VideoMatch) -> FootageMatch | None:
         verdict = None
         for i, interval in enumerate(m.segments):
-            match = compare(query, interval.query_start, interval.query_end, m.path, interval.start, duration,
-                            m.duration)
-            verdict = match or verdict
-            if match is not None and match.same:
-                m.segments.insert(0, m.segments.pop(i))
-                return match
+            for a_start, a_end in _pieces(interval.query_start, interval.query_end):
+                match = compare(query, a_start, a_end, m.path, interval.start + a_start - interval.query_start,
+                                duration, m.duration)
+                verdict = match or verdict
+                if match is not None and match.same:
+                    m.segments.insert(0, m.segments.pop(i))
+                    # the piece's middle placed at its speed: the interval's middle lies rate x as far from it
+                    moved = (a_start + a_end - interval.query_start - interval.query_end) / 2
+                    return replace(match, shift=match.shift + (1.0 - match.rate) * moved)
         return verdict
 
     return check
+
+
+def _pieces(start: float, end: float) -> list[tuple[float, float]]:
+    """The interval, then its halves when it is MIN_PIECE long twice over."""
+    middle = (start + end) / 2
+    return [(start, end)] + ([(start, middle), (middle, end)] if end - start >= 2 * MIN_PIECE else [])
 
 
 def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video: int = 3,
@@ -167,8 +178,10 @@ def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video:
     the query's: a FootageMatch, or None for cannot tell), every result nearer than the background (in a library
     too small to have one: every result shown) is checked and the frames decide; a confirmed copy's best
     interval is where the frames place it (to within a frame; a copy played at another speed gets its true
-    length in the video). `expand` > 0: query expansion with that many neighbours, `alpha` their weighting
-    (`expand_query`)."""
+    length in the video). Copies come first, then the others, each nearest first: a copy the frames confirmed
+    is the answer even where another video's vectors lie nearer (a third-size inset's surroundings pull the
+    query's vectors away from its source). `expand` > 0: query expansion with that many neighbours, `alpha`
+    their weighting (`expand_query`)."""
     vectors = collection.project(np.stack([w.embedding.vector for w in query]))
     if expand:
         vectors = expand_query(collection, vectors, expand, where, alpha)
@@ -203,18 +216,20 @@ def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video:
                 start, end = verdict.placed(best.query_start, best.query_end, best.start)
                 best.start, best.end = max(start, 0.0), min(end, m.duration or end)
         shown += m.copy or not copies_only
-    return [m for m in matches if m.copy or not copies_only][:k]
+    kept = [m for m in matches if m.copy or not copies_only]
+    kept.sort(key=lambda m: not m.copy)  # copies first (the frames confirmed them), each part nearest first
+    return kept[:k]
 
 
 def merge_matches(searches: list[list[VideoMatch]], k: int) -> list[VideoMatch]:
     """The results of several searches for one query (its whole picture, the picture inside it): each video
-    once, as the search that found it a copy, or else nearest, found it; nearest first."""
+    once, as the search that found it a copy, or else nearest, found it; copies first, then nearest first."""
     best: dict[int, VideoMatch] = {}
     for m in (m for found in searches for m in found):
         kept = best.get(m.id)
         if kept is None or (m.copy, -m.distance) > (kept.copy, -kept.distance):
             best[m.id] = m
-    return sorted(best.values(), key=lambda m: (m.distance, m.id))[:k]
+    return sorted(best.values(), key=lambda m: (not m.copy, m.distance, m.id))[:k]
 
 
 def _arrays(found: list[tuple[int, SegmentHit]]) -> _Hits:

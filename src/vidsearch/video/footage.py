@@ -38,9 +38,11 @@ REFINED = OFFSET_STEP * OFFSET_STEPS  # seconds either way the refinement covers
 # 1 first, so a tie keeps it.
 RATES = (1.0, 0.5, 2 / 3, 0.75, 0.8, 1.25, 4 / 3, 1.5, 2.0)
 SCALES = ((1.0, 1.0), (0.9, 1.0), (1.0, 0.9), (0.8, 1.0), (1.0, 0.8), (0.7, 1.0), (1.0, 0.7), (0.6, 1.0), (1.0, 0.6))
+SEARCH_LAGS = (0.0, -0.25, 0.25, -0.5, 0.5)  # seconds b's frames are moved by to register, for a search
 REALIGN = 3  # other places in b tried for registered pictures that disagree where the vectors placed them
 EDGE_SLACK = 0.04  # seconds an instant may fall outside b (about a frame) for a speed other than 1 to stand
 MIN_STRETCH = 0.5  # seconds of footage both videos hold, below which nothing can be told
+MIN_PIECE = 3.0  # seconds: a refused interval this long twice over is checked again in halves, down to this
 THUMB = 24  # thumbnail side, pixels
 REGISTER_WIDTH = 320  # frames are read at this width, for the keypoints that register two pictures ...
 READ_WIDTH = 160  # ... and halved for the changes
@@ -89,7 +91,7 @@ def sample_times(a_start: float, length: float) -> list[float]:
 
 def compare(path_a: str, a_start: float, a_end: float, path_b: str, b_start: float,
             a_duration: float | None = None, b_duration: float | None = None,
-            reader: FootageReader | None = None) -> FootageMatch | None:
+            reader: FootageReader | None = None, lags: tuple[float, ...] = (0.0,)) -> FootageMatch | None:
     """The footage of `path_a` over [a_start, a_end] against `path_b` from `b_start` on, within the videos'
     durations when known. The whole pictures are compared first (`match_frames`: crop SCALES, mirrored or not,
     at the same speed); where they do not agree, the pictures are registered (registration.py: where a's
@@ -97,13 +99,17 @@ def compare(path_a: str, a_start: float, a_end: float, path_b: str, b_start: flo
     show, at every speed in RATES and offset refinement; the better of the two scores. None when nothing can
     be told: either file cannot give the frames (gone, unreadable), or the stretch both videos hold is shorter
     than MIN_STRETCH. `reader`: one shared by many comparisons (None: the frames are read for this one only).
+    `lags`: seconds b's frames are moved by to register the pictures, tried in turn until one registers
+    (keypoints of moving footage match only between nearly the same instants, and the vectors place a stretch
+    only to within a stride): a search checks its few results with SEARCH_LAGS; `duplicates`, with thousands
+    of intervals, with none.
 
     Registered pictures that do not agree where the vectors placed them (a turned or heavily edited copy's
     vectors may place it wrongly) are compared again where b's changes agree best with a's (REALIGN places,
     for a b read whole), and once more where the best of those placed it (registered there)."""
     reader = reader or FootageReader(0)
     try:
-        found = _compare_at(path_a, a_start, a_end, path_b, b_start, a_duration, b_duration, reader)
+        found = _compare_at(path_a, a_start, a_end, path_b, b_start, a_duration, b_duration, reader, lags)
     finally:
         reader.asked.update((path_a, path_b))  # a file asked for again is decoded whole (FootageReader)
     if found is None:
@@ -117,14 +123,15 @@ def compare(path_a: str, a_start: float, a_end: float, path_b: str, b_start: flo
             anchors = []
         for anchor in anchors:
             again = _compare_at(path_a, a_start, a_end, path_b, b_start + anchor - found.b_middle, a_duration,
-                                b_duration, reader)
+                                b_duration, reader, lags)
             if again is not None and again.match.score > match.score:
                 match, moved = replace(again.match, shift=again.match.shift + anchor - found.b_middle), anchor - found.b_middle
     if match.registered and abs(match.shift - moved) > (OFFSET_STEP if moved else REFINED / 2):
         # registered again where the refinement placed it, when the keypoints were matched between instants far
         # apart (a place found by the changes was itself registered seconds away); its verdict replaces the
         # first, so a look-alike gets no second chance
-        again = _compare_at(path_a, a_start, a_end, path_b, b_start + match.shift, a_duration, b_duration, reader)
+        again = _compare_at(path_a, a_start, a_end, path_b, b_start + match.shift, a_duration, b_duration, reader,
+                            lags)
         if again is not None:
             match = replace(again.match, shift=again.match.shift + match.shift)
     return match
@@ -144,7 +151,7 @@ class _Compared:
 
 
 def _compare_at(path_a: str, a_start: float, a_end: float, path_b: str, b_start: float, a_duration: float | None,
-                b_duration: float | None, reader: FootageReader
+                b_duration: float | None, reader: FootageReader, lags: tuple[float, ...] = (0.0,)
                 ) -> _Compared | None:
     """`compare` where the vectors placed the stretch."""
     end = min(a_end, a_duration or math.inf, a_start + (b_duration - b_start if b_duration else math.inf))
@@ -160,7 +167,7 @@ def _compare_at(path_a: str, a_start: float, a_end: float, path_b: str, b_start:
         times_b, _ = _instants_b(b_middle, a_middle, times_a, (1.0,), shifts, delta, last)
         match = match_frames(frames_a, reader.frames(path_b, times_b, b_duration), shifts, reader.thumbs)
         registration = None if match.same else _register(reader, path_a, a_start, end, a_duration, path_b, b_middle,
-                                                         b_duration)  # whole pictures that agree need none
+                                                         b_duration, lags)  # whole pictures that agree need none
         if registration is None:
             return _Compared(match, None, times_a, delta, a_middle, b_middle)
         times_b, inside = _instants_b(b_middle, a_middle, times_a, RATES, shifts, delta, last)
@@ -223,17 +230,20 @@ def _places_by_changes(reader: FootageReader, path_a: str, a_duration: float | N
 
 
 def _register(reader: FootageReader, path_a: str, a_start: float, a_end: float, a_duration: float | None,
-              path_b: str, b_middle: float, b_duration: float | None) -> Registration | None:
+              path_b: str, b_middle: float, b_duration: float | None, lags: tuple[float, ...] = (0.0,)
+              ) -> Registration | None:
     """Where a's picture lies in b's (matrix for READ_WIDTH frames), from REGISTER_WIDTH frames around the
     stretches' middles (a copy's geometry holds along it; near the middle, a speed change has moved the
-    footage least)."""
+    footage least), b's moved by each of `lags` in turn until one registers."""
     spread = min(REGISTER_SPREAD, (a_end - a_start) / 2)
     offsets = (-spread, 0.0, spread)
-    times_a = [(a_start + a_end) / 2 + o for o in offsets]
-    times_b = [min(max(b_middle + o, 0.0), b_duration or math.inf) for o in offsets]
-    found = register(reader.frames(path_a, times_a, a_duration, REGISTER_WIDTH),
-                     reader.frames(path_b, times_b, b_duration, REGISTER_WIDTH), reader.described)
-    return None if found is None else found.at_width(READ_WIDTH / REGISTER_WIDTH)
+    frames_a = reader.frames(path_a, [(a_start + a_end) / 2 + o for o in offsets], a_duration, REGISTER_WIDTH)
+    for lag in lags:
+        times_b = [min(max(b_middle + lag + o, 0.0), b_duration or math.inf) for o in offsets]
+        found = register(frames_a, reader.frames(path_b, times_b, b_duration, REGISTER_WIDTH), reader.described)
+        if found is not None:
+            return found.at_width(READ_WIDTH / REGISTER_WIDTH)
+    return None
 
 
 def _registered_match(frames_a: list[np.ndarray], frames_b: list[np.ndarray], registration: Registration,
