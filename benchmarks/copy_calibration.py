@@ -47,7 +47,7 @@ from vidsearch.model.stream import CONTEXTS
 from vidsearch.retrieval.search import find, frames_check
 from vidsearch.sources import read_folder
 from vidsearch.video import DecodeOptions
-from vidsearch.video.footage import SAME_FOOTAGE, SEARCH_LAGS, FootageMatch, FootageReader, compare
+from vidsearch.video.footage import SAME_FOOTAGE, FootageMatch, FootageReader, compare
 from vidsearch.video.information import informative_windows
 
 RATIO_THRESHOLDS = (0.2, 0.3, 0.35, 0.5, 0.7, 1.0)  # the vectors alone: normalised distance
@@ -71,19 +71,18 @@ def _trimmed(shown: list[tuple[str, float, float]], fraction: float) -> list[tup
 
 
 class FrameScores:
-    """`compare` remembered, so every score threshold reuses one reading of the frames; `lags` as the caller
-    it stands for passes them (a search: SEARCH_LAGS; duplicates: none)."""
+    """`compare` remembered, so every score threshold reuses one reading of the frames."""
 
-    def __init__(self, lags: tuple[float, ...] = (0.0,)) -> None:
+    def __init__(self) -> None:
         self.seen: dict[tuple, FootageMatch | None] = {}
         self.reader = FootageReader()
-        self.lags = lags
 
     def at(self, threshold: float):
-        def same_footage(*args) -> FootageMatch | None:
-            if args not in self.seen:
-                self.seen[args] = compare(*args, reader=self.reader, lags=self.lags)
-            match = self.seen[args]
+        def same_footage(*args, **options) -> FootageMatch | None:
+            key = args + tuple(sorted(options.items()))
+            if key not in self.seen:
+                self.seen[key] = compare(*args, reader=self.reader, **options)
+            match = self.seen[key]
             return None if match is None else replace(match, threshold=threshold)
         return same_footage
 
@@ -211,7 +210,7 @@ def main() -> None:
         shown = footage_between(parts[Path(excerpt.video).stem], excerpt.offset, excerpt.offset + length)
         return shared_seconds(shown, footage_between(parts[Path(m.path).stem], 0.0, float("inf"))) >= TRUE_SECONDS
 
-    frames, searched = FrameScores(), FrameScores(SEARCH_LAGS)  # as duplicates and as a search check
+    frames = FrameScores()
     results = {}
     for centre in (True, False):  # libraries of 32 videos or more are centred by default, smaller ones are not
         out = results["centred" if centre else "uncentred"] = {}
@@ -226,7 +225,7 @@ def main() -> None:
             (engines[0], copies_cached, lambda q, m: shared_seconds(copies_clip(q), copies_clip(m.path)) >= TRUE_SECONDS),
             (engines[1], real_cached, lambda q, m: shared_seconds(real_clip(q), real_clip(m.path)) >= TRUE_SECONDS),
             (engines[2], long_cached, long_copy),
-        ], searched)
+        ], frames)
         for engine in engines:
             engine.close()
     if args.json:

@@ -25,7 +25,7 @@ from .sources import SourceItem, read_source, shown
 from .store import EmptyLibraryError, VectorStore, VideoEntry, VideoFilter, check_k, open_store
 from .tags import Tag, merge_tags
 from .video import DecodeOptions, read_windows
-from .video.footage import SEARCH_LAGS, FootageReader, compare
+from .video.footage import FootageReader, compare
 from .video.inner_picture import inner_picture
 from .video.transform import Region
 from .video.information import informative_windows
@@ -203,7 +203,7 @@ class VideoSearch:
         check = None
         if frames_of is not None and windows:  # one reader: the query's frames read once for all the results
             check = frames_check(str(frames_of), max(w.end for w in windows),
-                                 functools.partial(compare, reader=FootageReader(), lags=SEARCH_LAGS))
+                                 functools.partial(compare, reader=FootageReader()))
         searches = [windows] + ([inner] if inner else [])
         return SearchResult(query, merge_matches([find(self.collection, w, k, per_video, where, copies_only=copies_only,
                                                        expand=expand, alpha=alpha, same_footage=check)

@@ -49,22 +49,26 @@ def test_searches_of_one_query_merge_each_video_once():
 
 
 def test_the_frames_check_tries_a_refused_interval_in_halves_and_places_the_whole():
-    """frames_check: a 6-s interval refused whole is tried in halves; the confirmed half's verdict places the
-    whole interval (at its speed), and that interval becomes the best; a 4-s interval is never halved."""
+    """frames_check: thorough, a 6-s interval refused whole is tried in halves, with b's frames moved to
+    register; the confirmed half's verdict places the whole interval (at its speed), and that interval becomes
+    the best; a 4-s interval is never halved. Not thorough: each interval once, at the one place."""
     from vidsearch.retrieval.search import Interval, VideoMatch, frames_check
     from vidsearch.video.footage import FootageMatch
 
     asked = []
 
-    def compare(query, a_start, a_end, path, b_start, duration, b_duration):
-        asked.append((a_start, a_end, b_start))
+    def compare(query, a_start, a_end, path, b_start, duration, b_duration, lags):
+        asked.append((a_start, a_end, b_start, len(lags)))
         same = (a_start, a_end) == (3.0, 6.0)
         return FootageMatch(0.9 if same else 0.1, 0.9, (1.0, 1.0), False, 0.25 if same else 0.0, 1.5 if same else 1.0)
 
     far, near = Interval(20.0, 24.0, 0.0, 4.0, 0.3), Interval(10.0, 16.0, 0.0, 6.0, 0.4)
     m = VideoMatch(1, "v.mp4", "v", 0.3, 60.0, [far, near])
-    verdict = frames_check("q.mp4", 6.0, compare)(m)
-    assert asked == [(0.0, 4.0, 20.0), (0.0, 6.0, 10.0), (0.0, 3.0, 10.0), (3.0, 6.0, 13.0)]
+    assert not frames_check("q.mp4", 6.0, compare)(m).same
+    assert asked == [(0.0, 4.0, 20.0, 1), (0.0, 6.0, 10.0, 1)]
+    asked.clear()
+    verdict = frames_check("q.mp4", 6.0, compare)(m, True)
+    assert asked == [(0.0, 4.0, 20.0, 5), (0.0, 6.0, 10.0, 5), (0.0, 3.0, 10.0, 5), (3.0, 6.0, 13.0, 5)]
     assert verdict.same and m.segments[0] is near
     # the half's middle (4.5 s) lies at 13 + 1.5 + 0.25 = 14.75 s; at 1.5x, the whole's middle (3 s) at
     # 14.75 - 1.5 * 1.5 = 12.5 s, so the whole runs from 12.5 - 1.5 * 3 = 8 s to 12.5 + 1.5 * 3 = 17 s

@@ -23,7 +23,7 @@ from ..collection import Collection
 from ..model import TimedEmbedding
 from ..reduce import l2_normalise
 from ..store import MAX_K, SegmentHit, VideoEntry, VideoFilter
-from ..video.footage import MIN_PIECE, FootageMatch
+from ..video.footage import MIN_PIECE, SEARCH_LAGS, FootageMatch
 
 MIN_CANDIDATES = 100  # segments fetched per query window, at least
 CANDIDATES_PER_RESULT = 10  # ... and this many per result asked for
@@ -42,6 +42,7 @@ COPY_DISTANCE_SMALL_LIBRARY = 0.12  # plain distance, for a library too small to
 # When the frames can be compared (video/footage.py), the vectors only propose: every match nearer than the
 # background is a candidate, and the frames decide; the threshold above decides only where they cannot.
 CANDIDATE_RATIO = 1.0
+THOROUGH = 1  # results checked thoroughly (frames_check), nearest first: where a copy most likely is
 
 
 def background(distances: list[float]) -> float | None:
@@ -136,20 +137,24 @@ def expand_query(collection: Collection, vectors: np.ndarray, n: int, where: Vid
 
 
 def frames_check(query: str, duration: float, compare: Callable[..., FootageMatch | None]
-                 ) -> Callable[[VideoMatch], FootageMatch | None]:
+                 ) -> Callable[[VideoMatch, bool], FootageMatch | None]:
     """The check `find` takes: a result's intervals against the query's, best first, by `compare(path a,
-    a_start, a_end, path b, b_start, duration a, duration b)` (video/footage.py; `duration`: the query's), until
-    one is the same footage (the vectors of a turned or blurred copy may place it better elsewhere); an
-    interval refused whole is tried again in halves when it is MIN_PIECE long twice over (a caption, a
-    reframe's blurred surroundings can keep one half of it from registering). The first interval so confirmed
-    becomes the best, the verdict placing the whole of it. The last comparison that could tell, or None."""
+    a_start, a_end, path b, b_start, duration a, duration b, lags=...)` (video/footage.py; `duration`: the
+    query's), until one is the same footage (the vectors of a turned or blurred copy may place it better
+    elsewhere). A `thorough` check (the nearest results) also registers the pictures with b's frames moved
+    (SEARCH_LAGS), and tries an interval refused whole again in halves when it is MIN_PIECE long twice over (a
+    caption, a reframe's blurred surroundings can keep one half of it from registering). The first interval
+    so confirmed becomes the best, the verdict placing the whole of it. The last comparison that could tell,
+    or None."""
 
-    def check(m: VideoMatch) -> FootageMatch | None:
+    def check(m: VideoMatch, thorough: bool = False) -> FootageMatch | None:
         verdict = None
         for i, interval in enumerate(m.segments):
-            for a_start, a_end in _pieces(interval.query_start, interval.query_end):
+            pieces = _pieces(interval.query_start, interval.query_end) if thorough else [
+                (interval.query_start, interval.query_end)]
+            for a_start, a_end in pieces:
                 match = compare(query, a_start, a_end, m.path, interval.start + a_start - interval.query_start,
-                                duration, m.duration)
+                                duration, m.duration, lags=SEARCH_LAGS if thorough else (0.0,))
                 verdict = match or verdict
                 if match is not None and match.same:
                     m.segments.insert(0, m.segments.pop(i))
@@ -170,14 +175,14 @@ def _pieces(start: float, end: float) -> list[tuple[float, float]]:
 def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video: int = 3,
          where: VideoFilter | None = None, copy_threshold: float = COPY_THRESHOLD,
          copies_only: bool = False, expand: int = 0, alpha: float = 0.0,
-         same_footage: Callable[[VideoMatch], FootageMatch | None] | None = None) -> list[VideoMatch]:
+         same_footage: Callable[[VideoMatch, bool], FootageMatch | None] | None = None) -> list[VideoMatch]:
     """The k videos nearest to the query (its windows embedded), each with up to `per_video` intervals, among
     the videos `where` admits (the filter goes into the store's search, not onto its results); each marked a
     copy when its distance is under `copy_threshold` times the BACKGROUND_RANK-th video's, and only those
     returned with `copies_only`. With `same_footage` (the frames of a result's best interval compared with
     the query's: a FootageMatch, or None for cannot tell), every result nearer than the background (in a library
-    too small to have one: every result shown) is checked and the frames decide; a confirmed copy's best
-    interval is where the frames place it (to within a frame; a copy played at another speed gets its true
+    too small to have one: every result shown) is checked and the frames decide (the THOROUGH nearest
+    thoroughly: `frames_check`); a confirmed copy's best interval is where the frames place it (to within a frame; a copy played at another speed gets its true
     length in the video). Copies come first, then the others, each nearest first: a copy the frames confirmed
     is the answer even where another video's vectors lie nearer (a third-size inset's surroundings pull the
     query's vectors away from its source). `expand` > 0: query expansion with that many neighbours, `alpha`
@@ -205,11 +210,12 @@ def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video:
                for v, found in by_video.items() if v in videos]
     matches.sort(key=lambda m: (m.distance, m.id))
     scale = background([m.distance for m in matches])
-    shown = 0
+    shown = checked = 0
     for m in matches:
         m.copy = is_copy(m.distance, scale, copy_threshold)
         if same_footage is not None and shown < k and (scale is None or is_copy(m.distance, scale, CANDIDATE_RATIO)):
-            verdict = same_footage(m)
+            verdict = same_footage(m, checked < THOROUGH)
+            checked += 1
             m.copy = m.copy if verdict is None else verdict.same
             if verdict is not None and verdict.same:  # the frames place it to a frame, and at its speed
                 best = m.segments[0]

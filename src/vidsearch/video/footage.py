@@ -38,7 +38,7 @@ REFINED = OFFSET_STEP * OFFSET_STEPS  # seconds either way the refinement covers
 # 1 first, so a tie keeps it.
 RATES = (1.0, 0.5, 2 / 3, 0.75, 0.8, 1.25, 4 / 3, 1.5, 2.0)
 SCALES = ((1.0, 1.0), (0.9, 1.0), (1.0, 0.9), (0.8, 1.0), (1.0, 0.8), (0.7, 1.0), (1.0, 0.7), (0.6, 1.0), (1.0, 0.6))
-SEARCH_LAGS = (0.0, -0.25, 0.25, -0.5, 0.5)  # seconds b's frames are moved by to register, for a search
+SEARCH_LAGS = (0.0, -0.25, 0.25, -0.5, 0.5)  # seconds b's frames are moved by to register, a thorough check
 REALIGN = 3  # other places in b tried for registered pictures that disagree where the vectors placed them
 EDGE_SLACK = 0.04  # seconds an instant may fall outside b (about a frame) for a speed other than 1 to stand
 MIN_STRETCH = 0.5  # seconds of footage both videos hold, below which nothing can be told
@@ -101,8 +101,8 @@ def compare(path_a: str, a_start: float, a_end: float, path_b: str, b_start: flo
     than MIN_STRETCH. `reader`: one shared by many comparisons (None: the frames are read for this one only).
     `lags`: seconds b's frames are moved by to register the pictures, tried in turn until one registers
     (keypoints of moving footage match only between nearly the same instants, and the vectors place a stretch
-    only to within a stride): a search checks its few results with SEARCH_LAGS; `duplicates`, with thousands
-    of intervals, with none.
+    only to within a stride): a search checks its nearest result with SEARCH_LAGS; `duplicates`, with
+    thousands of intervals, with none.
 
     Registered pictures that do not agree where the vectors placed them (a turned or heavily edited copy's
     vectors may place it wrongly) are compared again where b's changes agree best with a's (REALIGN places,
