@@ -182,11 +182,11 @@ def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video:
     returned with `copies_only`. With `same_footage` (the frames of a result's best interval compared with
     the query's: a FootageMatch, or None for cannot tell), every result nearer than the background (in a library
     too small to have one: every result shown) is checked and the frames decide (the THOROUGH nearest
-    thoroughly: `frames_check`); a confirmed copy's best interval is where the frames place it (to within a frame; a copy played at another speed gets its true
-    length in the video). Copies come first, then the others, each nearest first: a copy the frames confirmed
-    is the answer even where another video's vectors lie nearer (a third-size inset's surroundings pull the
-    query's vectors away from its source). `expand` > 0: query expansion with that many neighbours, `alpha`
-    their weighting (`expand_query`)."""
+    thoroughly: `frames_check`); a confirmed copy's best interval is where the frames place it (to within a
+    frame; a copy played at another speed gets its true length in the video). Copies come first, then the
+    others, each nearest first: a copy the frames confirmed is the answer even where another video's vectors
+    lie nearer (a third-size inset's surroundings pull the query's vectors away from its source). `expand` > 0:
+    query expansion with that many neighbours, `alpha` their weighting (`expand_query`)."""
     vectors = collection.project(np.stack([w.embedding.vector for w in query]))
     if expand:
         vectors = expand_query(collection, vectors, expand, where, alpha)

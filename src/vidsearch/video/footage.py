@@ -125,7 +125,8 @@ def compare(path_a: str, a_start: float, a_end: float, path_b: str, b_start: flo
             again = _compare_at(path_a, a_start, a_end, path_b, b_start + anchor - found.b_middle, a_duration,
                                 b_duration, reader, lags)
             if again is not None and again.match.score > match.score:
-                match, moved = replace(again.match, shift=again.match.shift + anchor - found.b_middle), anchor - found.b_middle
+                moved = anchor - found.b_middle
+                match = replace(again.match, shift=again.match.shift + moved)
     if match.registered and abs(match.shift - moved) > (OFFSET_STEP if moved else REFINED / 2):
         # registered again where the refinement placed it, when the keypoints were matched between instants far
         # apart (a place found by the changes was itself registered seconds away); its verdict replaces the
@@ -214,7 +215,8 @@ def _places_by_changes(reader: FootageReader, path_a: str, a_duration: float | N
     if box is None or not len(starts):
         return []
     thumbs_a = np.stack([_thumb(f[box], 1.0) for f in frames_a])
-    drawn = np.stack([drawn_over(f, registration, frames_a[0].shape[1], box, THUMB) for f in images]).reshape(len(images), -1)
+    width = frames_a[0].shape[1]
+    drawn = np.stack([drawn_over(f, registration, width, box, THUMB) for f in images]).reshape(len(images), -1)
     now = nearest_frames(stamps, (starts[:, None] + offsets).ravel())
     later = nearest_frames(stamps, (starts[:, None] + offsets + delta).ravel())
     changes_b = (drawn[later] - drawn[now]).reshape(len(starts), n, -1)
