@@ -150,9 +150,7 @@ def frames_check(query: str, duration: float, compare: Callable[..., FootageMatc
     def check(m: VideoMatch, thorough: bool = False) -> FootageMatch | None:
         verdict = None
         for i, interval in enumerate(m.segments):
-            pieces = _pieces(interval.query_start, interval.query_end) if thorough else [
-                (interval.query_start, interval.query_end)]
-            for a_start, a_end in pieces:
+            for a_start, a_end in _pieces(interval.query_start, interval.query_end, halves=thorough):
                 match = compare(query, a_start, a_end, m.path, interval.start + a_start - interval.query_start,
                                 duration, m.duration, lags=SEARCH_LAGS if thorough else (0.0,))
                 verdict = match or verdict
@@ -166,10 +164,10 @@ def frames_check(query: str, duration: float, compare: Callable[..., FootageMatc
     return check
 
 
-def _pieces(start: float, end: float) -> list[tuple[float, float]]:
-    """The interval, then its halves when it is MIN_PIECE long twice over."""
+def _pieces(start: float, end: float, halves: bool) -> list[tuple[float, float]]:
+    """The interval, then (`halves`) its halves when it is MIN_PIECE long twice over."""
     middle = (start + end) / 2
-    return [(start, end)] + ([(start, middle), (middle, end)] if end - start >= 2 * MIN_PIECE else [])
+    return [(start, end)] + ([(start, middle), (middle, end)] if halves and end - start >= 2 * MIN_PIECE else [])
 
 
 def find(collection: Collection, query: list[TimedEmbedding], k: int, per_video: int = 3,

@@ -118,7 +118,7 @@ def compare(path_a: str, a_start: float, a_end: float, path_b: str, b_start: flo
     moved = 0.0  # seconds from where the vectors placed it to where the changes did
     if not match.same and found.registration is not None:
         try:
-            anchors = _places_by_changes(reader, path_a, a_duration, path_b, b_duration, found)
+            anchors = _places_by_changes(reader, path_b, b_duration, found)
         except VideoDecodeError:
             anchors = []
         for anchor in anchors:
@@ -141,11 +141,13 @@ def compare(path_a: str, a_start: float, a_end: float, path_b: str, b_start: flo
 @dataclass(frozen=True)
 class _Compared:
     """One comparison where the stretch was placed: its match, the registration (None: none found or none
-    needed), a's sample instants and the delta of their changes, the middles of a's stretch and of b's."""
+    needed), a's sample instants, their frames then their later frames, the delta of those changes, the middles
+    of a's stretch and of b's."""
 
     match: FootageMatch
     registration: Registration | None
     times_a: list[float]
+    frames_a: list[np.ndarray]
     delta: float
     a_middle: float
     b_middle: float
@@ -170,14 +172,14 @@ def _compare_at(path_a: str, a_start: float, a_end: float, path_b: str, b_start:
         registration = None if match.same else _register(reader, path_a, a_start, end, a_duration, path_b, b_middle,
                                                          b_duration, lags)  # whole pictures that agree need none
         if registration is None:
-            return _Compared(match, None, times_a, delta, a_middle, b_middle)
+            return _Compared(match, None, times_a, frames_a, delta, a_middle, b_middle)
         times_b, inside = _instants_b(b_middle, a_middle, times_a, RATES, shifts, delta, last)
         frames_b = reader.frames(path_b, times_b, b_duration)
     except VideoDecodeError:
         return None
     registered = _registered_match(frames_a, frames_b, registration, RATES, shifts, inside)
-    return _Compared(registered if registered.score > match.score else match, registration, times_a, delta,
-                     a_middle, b_middle)
+    return _Compared(registered if registered.score > match.score else match, registration, times_a, frames_a,
+                     delta, a_middle, b_middle)
 
 
 def _instants_b(b_middle: float, a_middle: float, times_a: list[float], rates: tuple[float, ...], shifts: list[float],
@@ -195,8 +197,8 @@ def _instants_b(b_middle: float, a_middle: float, times_a: list[float], rates: t
     return now + later, inside
 
 
-def _places_by_changes(reader: FootageReader, path_a: str, a_duration: float | None, path_b: str,
-                       b_duration: float | None, found: _Compared) -> list[float]:
+def _places_by_changes(reader: FootageReader, path_b: str, b_duration: float | None, found: _Compared
+                       ) -> list[float]:
     """Up to REALIGN instants of b (a second apart, and beyond the refinement around where `found` placed
     it) where a's middle lies when b's changes, drawn in a's coordinates by `found`'s registration, agree best
     with a's at its sample instants, at the same speed: every frame of b is tried as the place of a's first
@@ -206,9 +208,8 @@ def _places_by_changes(reader: FootageReader, path_a: str, a_duration: float | N
     if whole is None or found.registration is None:
         return []
     stamps, images = whole
-    times_a, delta, registration = found.times_a, found.delta, found.registration
+    times_a, frames_a, delta, registration = found.times_a, found.frames_a, found.delta, found.registration
     n = len(times_a)
-    frames_a = reader.frames(path_a, times_a + [t + delta for t in times_a], a_duration)
     box = covered_box(registration, frames_a[0].shape, images[0].shape)
     offsets = np.asarray(times_a) - times_a[0]
     starts = stamps[stamps + offsets[-1] + delta <= stamps[-1] + EDGE_SLACK]
